@@ -1,0 +1,106 @@
+// The environment, read once, validated once, typed.
+// Nothing else in inflow reads process.env: modules receive the keys they need (Pick<Config, ...>).
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** Every variable inflow reads, with its default. The README's config table mirrors this object. */
+const EnvSchema = z.object({
+  INFLOW_HOME: z.string().min(1).default(path.join(PROJECT_ROOT, '.inflow')),
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_PORT: port.default(3000),
+
+  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  KAFKA_CONTROLLER_PORT: port.default(9093),
+  KAFKA_CLIENT_ID: z.string().min(1).default('inflow'),
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').default(''),
+  KAFKA_HEAP: z.string().regex(/^\d+[mg]$/, 'a JVM size such as 512m or 1g').default('768m'),
+
+  SCHEMA_REGISTRY_URL: z.string().url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+
+  DATABASE_URL: z.string().url().default('postgres://inflow:inflow@127.0.0.1:5432/inflow'),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379/0'),
+
+  CLICKHOUSE_URL: z.string().url().optional(),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('inflow'),
+  CHDB_PATH: z.string().min(1).optional(),
+
+  OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('inflow'),
+
+  INFLOW_AUTO_INSTALL: bool.default('true'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config extends Env {
+  /** Data, logs, pid files and downloaded services; git-ignored. */
+  dataDir: string;
+  chdbPath: string;
+  clickhouseMode: 'embedded' | 'server';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment; reports every bad variable at once, each by name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" so `FOO= inflow up` falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(cleaned[String(issue.path[0])] ?? '')})`),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.INFLOW_HOME);
+  return {
+    ...e,
+    dataDir,
+    chdbPath: path.resolve(e.CHDB_PATH ?? path.join(dataDir, 'data', 'chdb')),
+    clickhouseMode: e.CLICKHOUSE_URL ? 'server' : 'embedded',
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process-wide config, parsed on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+
+/** Host and port of a URL or host:port string, for the local stack and the port checks. */
+export function hostPort(address: string, defaultPort: number): { host: string; port: number } {
+  const withScheme = address.includes('://') ? address : `tcp://${address}`;
+  const url = new URL(withScheme);
+  return { host: url.hostname, port: url.port ? Number(url.port) : defaultPort };
+}
+
+/** A URL with its password replaced, safe to print. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

@@ -1,0 +1,67 @@
+// Thin adapter over kafkajs, kept here so the client could be swapped (kafkajs is unmaintained since 2023).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { PROJECT_ROOT, type Config } from '../config.ts';
+import type { Logger } from './logger.ts';
+
+export type { Kafka };
+
+export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>, logger?: Logger, clientId?: string): Kafka {
+  return new Kafka({
+    clientId: clientId ?? cfg.KAFKA_CLIENT_ID,
+    brokers: cfg.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+    connectionTimeout: 3000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 100, retries: 8 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      if (!logger) return;
+      const { message, ...rest } = entry.log;
+      const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+      logger[level]({ kafka: entry.namespace, ...rest }, String(message));
+    },
+  });
+}
+
+const TopicSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  partitions: z.number().int().positive(),
+  retention_ms: z.number().int(),
+  cleanup_policy: z.enum(['delete', 'compact', 'compact,delete']),
+  value_schema: z.string().optional(),
+});
+export type TopicDefinition = z.infer<typeof TopicSchema>;
+
+/** The topics declared in redpanda/topics.yaml. */
+export function loadTopicDefinitions(file = path.join(PROJECT_ROOT, 'redpanda', 'topics.yaml')): TopicDefinition[] {
+  const doc = z.object({ topics: z.array(TopicSchema) }).parse(parseYaml(readFileSync(file, 'utf8')));
+  return doc.topics;
+}
+
+/** The real topic name: a prefix lets tests and parallel stacks share one broker without sharing topics. */
+export function topicName(cfg: Pick<Config, 'KAFKA_TOPIC_PREFIX'>, base: string): string {
+  return `${cfg.KAFKA_TOPIC_PREFIX}${base}`;
+}
+
+/** Creates the missing topics; existing ones are left as they are. Returns the names it created. */
+export async function ensureTopics(admin: Admin, topics: TopicDefinition[], prefix = ''): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing: ITopicConfig[] = topics
+    .filter((t) => !existing.has(prefix + t.name))
+    .map((t) => ({
+      topic: prefix + t.name,
+      numPartitions: t.partitions,
+      replicationFactor: 1, // single local broker; Redpanda in compose.yaml sets its own
+      configEntries: [
+        { name: 'retention.ms', value: String(t.retention_ms) },
+        { name: 'cleanup.policy', value: t.cleanup_policy },
+      ],
+    }));
+  if (missing.length === 0) return [];
+  await admin.createTopics({ topics: missing, waitForLeaders: true });
+  return missing.map((t) => t.topic);
+}

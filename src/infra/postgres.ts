@@ -1,0 +1,41 @@
+// Thin adapter over postgres.js. Errors are classified here by SQLSTATE (never by message text).
+import postgres from 'postgres';
+import type { Config } from '../config.ts';
+
+export type Sql = postgres.Sql<Record<string, never>>;
+export type TransactionSql = postgres.TransactionSql<Record<string, never>>;
+
+export function createPostgres(
+  cfg: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>,
+  options: { applicationName?: string; max?: number } = {},
+): Sql {
+  return postgres(cfg.DATABASE_URL, {
+    max: options.max ?? cfg.DATABASE_POOL_MAX,
+    connection: { application_name: options.applicationName ?? 'inflow' },
+    onnotice: () => {}, // "relation already exists, skipping" and friends are not news
+    idle_timeout: 30,
+    connect_timeout: 10,
+    transform: { undefined: null },
+  });
+}
+
+/**
+ * Retriable: the server is going away or unreachable, a serialization failure or deadlock, too many connections.
+ * Everything else (constraint, syntax, data) is deterministic and retrying it cannot help.
+ */
+export function isRetriablePgError(err: unknown): boolean {
+  const e = err as { code?: string; errno?: string } | undefined;
+  const code = e?.code;
+  if (!code) return false;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT'].includes(code)) {
+    return true;
+  }
+  // SQLSTATE classes: 08 connection exception, 53 insufficient resources, 57P0x operator intervention (shutdown), 40001/40P01.
+  return /^(08|53)/.test(code) || /^57P0[1-3]$/.test(code) || code === '40001' || code === '40P01';
+}
+
+/** Refuses destructive test helpers on a database whose name does not end in _test. */
+export function assertTestDatabase(databaseUrl: string): void {
+  const name = new URL(databaseUrl).pathname.replace(/^\//, '');
+  if (!name.endsWith('_test')) throw new Error(`refusing a destructive test helper on database "${name}": its name must end in _test`);
+}

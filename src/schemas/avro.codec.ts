@@ -1,0 +1,66 @@
+// Avro in the Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body.
+// Decoding resolves the writer's schema (looked up by id) to the reader's, so v1 and v2 events decode alike.
+import avro from 'avsc';
+import type { SchemaRegistry } from './registry.client.ts';
+
+const MAGIC = 0;
+
+export class WireFormatError extends Error {
+  override name = 'WireFormatError';
+}
+
+export function parseSchema(schema: object | string): avro.Type {
+  return avro.Type.forSchema(typeof schema === 'string' ? JSON.parse(schema) : schema, { wrapUnions: 'auto' } as avro.ForSchemaOptions);
+}
+
+/** Frames an Avro body with the registry id. Validation errors name the field paths. */
+export function encode(type: avro.Type, schemaId: number, value: unknown): Buffer {
+  const body = type.toBuffer(value);
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out.writeUInt8(MAGIC, 0);
+  out.writeUInt32BE(schemaId, 1);
+  body.copy(out, 5);
+  return out;
+}
+
+export function readSchemaId(buf: Buffer): number {
+  if (buf.length < 5 || buf.readUInt8(0) !== MAGIC) throw new WireFormatError('not Confluent wire format (magic byte 0 + schema id)');
+  return buf.readUInt32BE(1);
+}
+
+/** Paths of the fields that make a value invalid for a type, e.g. ["lead.email", "occurred_at"]. */
+export function invalidPaths(type: avro.Type, value: unknown): string[] {
+  const paths: string[] = [];
+  type.isValid(value, { errorHook: (p: string[]) => paths.push(p.join('.')) });
+  return paths;
+}
+
+export interface Decoder {
+  decode<T = unknown>(buf: Buffer): Promise<{ schemaId: number; value: T }>;
+}
+
+/** A decoder to one reader type; resolvers per writer schema id are built once and cached. */
+export function createDecoder(registry: SchemaRegistry, reader: avro.Type): Decoder {
+  const resolvers = new Map<number, Promise<avro.Resolver | null>>();
+  const resolverFor = (id: number) => {
+    let r = resolvers.get(id);
+    if (!r) {
+      r = registry.schemaById(id).then((text) => {
+        const writer = parseSchema(text);
+        return writer.equals(reader) ? null : reader.createResolver(writer);
+      });
+      r.catch(() => resolvers.delete(id));
+      resolvers.set(id, r);
+    }
+    return r;
+  };
+  return {
+    async decode<T>(buf: Buffer) {
+      const schemaId = readSchemaId(buf);
+      const resolver = await resolverFor(schemaId);
+      const body = buf.subarray(5);
+      const value = (resolver ? reader.fromBuffer(body, resolver, true) : reader.fromBuffer(body)) as T;
+      return { schemaId, value };
+    },
+  };
+}
