@@ -8,7 +8,6 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** Every variable inflow reads, with its default. The README's config table mirrors this object. */
 const EnvSchema = z.object({
@@ -40,7 +39,6 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('inflow'),
 
-  INFLOW_AUTO_INSTALL: bool.default('true'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -133,9 +133,11 @@ export function postgresService(cfg: Pick<Config, 'DATABASE_URL' | 'dataDir'>): 
       await run('chown', ['postgres:postgres', path.join(data, 'inflow.conf')]);
       log(`starting postgres on ${host}:${port}`);
       await asPostgres('pg_ctl', ['-D', data, '-l', await logFile(), '-w', '-t', '60', 'start']);
-      await bootstrap();
     },
     async ready() {
+      // The role and database named in DATABASE_URL are created on every up (idempotent), so a new
+      // database name (the tests' inflow_test, say) works against an already running server.
+      await waitFor('postgres', async () => (await bootstrap(), true), 30_000, `see ${await logFile()}`);
       await waitFor('postgres', ping, 30_000, `see ${await logFile()}`);
     },
     async stop(signal = 'SIGTERM') {

@@ -49,6 +49,7 @@ export function spawnDetached(
   const child = spawn(command, args, {
     detached: true,
     stdio: ['ignore', out, out],
+    // eslint-disable-next-line no-restricted-properties -- a child service inherits the environment (PATH, JAVA_HOME)
     env: { ...process.env, ...opts.env },
     cwd: opts.cwd,
   });
@@ -99,6 +100,7 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 export async function run(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<string> {
   try {
     const { stdout } = await execFileAsync(command, args, {
+      // eslint-disable-next-line no-restricted-properties -- tools (mvn, apt-get) inherit PATH and friends
       env: { ...process.env, ...opts.env },
       cwd: opts.cwd,
       maxBuffer: 64 * 1024 * 1024,
