@@ -79,12 +79,32 @@ program
 
 program
   .command('start')
-  .description('run inflow services in this process: edge, worker, sink, bulk, or all of them')
-  .argument('[roles...]', 'edge | worker | sink | bulk | all', ['all'])
+  .description('run inflow services in this process: edge, api, worker, sink, bulk, or all of them')
+  .argument('[roles...]', 'edge | api | worker | sink | bulk | all', ['all'])
   .option('--concurrency <n>', 'worker: consumers in the pool', (v) => Number.parseInt(v, 10))
   .action(async (roles: string[], opts: { concurrency?: number }) => {
     const { startRoles } = await import('./app/start.ts');
     await startRoles(config(), roles, opts);
+  });
+
+const keys = program.command('keys').description('per-tenant API keys');
+keys
+  .command('create')
+  .description('create an API key for a tenant (creating the tenant if new); the key is printed once')
+  .requiredOption('--tenant <tenant>', 'tenant id')
+  .addOption(new Option('--scope <scope...>', 'scopes').choices(['ingest', 'read', 'write', 'admin']).default(['ingest']))
+  .option('--name <name>', 'a label to recognise the key by')
+  .action(async (opts: { tenant: string; scope: ('ingest' | 'read' | 'write' | 'admin')[]; name?: string }) => {
+    const { createPostgres } = await import('./infra/postgres.ts');
+    const { createApiKey } = await import('./accounts/api-keys.ts');
+    const sql = createPostgres(config(), { max: 1, applicationName: 'inflow-keys' });
+    try {
+      const created = await createApiKey(sql, { tenantId: opts.tenant, scopes: opts.scope, name: opts.name });
+      console.error(`key ${created.id} for tenant ${opts.tenant}, scopes ${opts.scope.join(',')}; store it now, it is not shown again:`);
+      console.log(created.key);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
   });
 
 function printStatus(rows: { name: string; address: string; healthy: boolean; pid?: number; version?: string; detail?: string }[]): void {

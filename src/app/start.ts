@@ -1,25 +1,34 @@
-// Runs the requested roles in this process. `all` shares one process, hence one chDB engine (chDB allows one per data folder).
+// Runs the requested roles in one process. `all` shares one process, hence one chDB engine and one HTTP port.
 import { serve } from '@hono/node-server';
 import type { Config } from '../config.ts';
+import { createClickHouse, type ClickHouseClient } from '../infra/clickhouse.ts';
 import { createLogger } from '../infra/logger.ts';
 import { createShutdown } from '../infra/shutdown.ts';
 import { startTracing } from '../infra/tracing.ts';
 import { createHttpApp } from './http.ts';
+import type { StartRole } from './role.ts';
 
-export const ROLES = ['edge', 'worker', 'sink', 'bulk'] as const;
-export type Role = (typeof ROLES)[number];
+/** Each role lives beside its stage of the data flow; modules load only when their role runs. */
+const ROLE_MODULES: Record<string, () => Promise<{ default: StartRole }>> = {
+  edge: () => import('../edge/edge.role.ts'),
+  api: () => import('./api.role.ts'),
+  worker: () => import('../pipeline/worker.role.ts'),
+  sink: () => import('../analytics/sink.role.ts'),
+  bulk: () => import('../bulk/bulk.role.ts'),
+};
+export const ROLES = Object.keys(ROLE_MODULES);
 
-export function parseRoles(requested: string[]): Role[] {
-  const roles = new Set<Role>();
+export function parseRoles(requested: string[]): string[] {
+  const roles = new Set<string>();
   for (const r of requested) {
     if (r === 'all') ROLES.forEach((x) => roles.add(x));
-    else if ((ROLES as readonly string[]).includes(r)) roles.add(r as Role);
+    else if (ROLES.includes(r)) roles.add(r);
     else throw new Error(`unknown role "${r}": choose from ${ROLES.join(', ')}, all`);
   }
   return [...roles];
 }
 
-export async function startRoles(cfg: Config, requested: string[], _opts: { concurrency?: number } = {}): Promise<void> {
+export async function startRoles(cfg: Config, requested: string[], options: { concurrency?: number } = {}): Promise<void> {
   const roles = parseRoles(requested);
   const logger = createLogger(cfg);
   const shutdown = createShutdown(logger);
@@ -27,10 +36,31 @@ export async function startRoles(cfg: Config, requested: string[], _opts: { conc
   const tracing = startTracing(cfg);
   shutdown.add('tracing', tracing.stop);
 
-  const app = createHttpApp({ logger });
-  const server = serve({ fetch: app.fetch, hostname: cfg.HTTP_HOST, port: cfg.HTTP_PORT });
-  shutdown.add('http', () => new Promise<void>((resolve) => server.close(() => resolve())));
+  let clickhouse: ClickHouseClient | undefined;
+  const http = createHttpApp({ logger });
+  const ctx = {
+    cfg,
+    logger,
+    shutdown,
+    http,
+    options,
+    clickhouse() {
+      if (!clickhouse) {
+        const client = createClickHouse(cfg);
+        shutdown.add('clickhouse', () => client.close());
+        clickhouse = client;
+      }
+      return clickhouse;
+    },
+  };
 
-  const pending = roles.filter((r) => r !== 'edge');
-  logger.info({ roles, http: `http://${cfg.HTTP_HOST}:${cfg.HTTP_PORT}`, notYetBuilt: pending }, 'inflow started');
+  for (const role of roles) {
+    const { default: start } = await ROLE_MODULES[role]!();
+    await start({ ...ctx, logger: logger.child({ role }) });
+  }
+
+  const server = serve({ fetch: http.fetch, hostname: cfg.HTTP_HOST, port: cfg.HTTP_PORT });
+  // Closed first on shutdown: stop accepting, let in-flight requests finish, then the roles flush and disconnect.
+  shutdown.add('http', () => new Promise<void>((resolve) => server.close(() => resolve())));
+  logger.info({ roles, http: `http://${cfg.HTTP_HOST}:${cfg.HTTP_PORT}` }, 'inflow started');
 }
