@@ -28,6 +28,15 @@ program
   });
 
 program
+  .command('init')
+  .description('prepare any environment (local or not): Postgres migrations, topics, Avro schemas, ClickHouse DDL; idempotent')
+  .action(async () => {
+    const { initialize } = await import('./stack/stack.ts');
+    const result = await initialize(config());
+    console.log(JSON.stringify(result, null, 2));
+  });
+
+program
   .command('down')
   .description('stop the local stack (data is kept; delete INFLOW_HOME to start afresh)')
   .action(async () => {

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { createClickHouse, type ClickHouseClient } from '../infra/clickhouse.ts';
 import { createLogger } from '../infra/logger.ts';
 import { createShutdown } from '../infra/shutdown.ts';
+import { migrateClickHouse } from '../migrate/clickhouse.migrate.ts';
 import { startTracing } from '../infra/tracing.ts';
 import { createHttpApp } from './http.ts';
 import type { StartRole } from './role.ts';
@@ -17,6 +18,7 @@ const ROLE_MODULES: Record<string, () => Promise<{ default: StartRole }>> = {
   bulk: () => import('../bulk/bulk.role.ts'),
 };
 export const ROLES = Object.keys(ROLE_MODULES);
+const CLICKHOUSE_ROLES = ['api', 'sink', 'bulk'];
 
 export function parseRoles(requested: string[]): string[] {
   const roles = new Set<string>();
@@ -54,12 +56,25 @@ export async function startRoles(cfg: Config, requested: string[], options: { co
     },
   };
 
+  // Roles that read or write ClickHouse get the DDL applied first (in embedded mode `inflow up` cannot
+  // while this process holds the engine).
+  if (roles.some((r) => CLICKHOUSE_ROLES.includes(r))) {
+    const applied = await migrateClickHouse(ctx.clickhouse(), cfg.CLICKHOUSE_DATABASE);
+    if (applied.length) logger.info({ applied }, 'clickhouse DDL applied');
+  }
+
   for (const role of roles) {
     const { default: start } = await ROLE_MODULES[role]!();
     await start({ ...ctx, logger: logger.child({ role }) });
   }
 
-  const server = serve({ fetch: http.fetch, hostname: cfg.HTTP_HOST, port: cfg.HTTP_PORT });
+  const server = serve({
+    fetch: http.fetch,
+    hostname: cfg.HTTP_HOST,
+    port: cfg.HTTP_PORT,
+    // Slow-loris protection: a client that trickles its headers or body is cut off.
+    serverOptions: { headersTimeout: cfg.HTTP_HEADERS_TIMEOUT_MS, requestTimeout: cfg.HTTP_REQUEST_TIMEOUT_MS },
+  });
   // Closed first on shutdown: stop accepting, let in-flight requests finish, then the roles flush and disconnect.
   shutdown.add('http', () => new Promise<void>((resolve) => server.close(() => resolve())));
   logger.info({ roles, http: `http://${cfg.HTTP_HOST}:${cfg.HTTP_PORT}` }, 'inflow started');

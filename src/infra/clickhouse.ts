@@ -4,6 +4,18 @@ import { mkdirSync } from 'node:fs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '../config.ts';
+import { InflowError } from './errors.ts';
+
+/** chDB allows one engine per data folder; another process holds this one. */
+export class ClickHouseFolderLockedError extends InflowError {
+  constructor(readonly path: string, cause: unknown) {
+    super(
+      `the embedded ClickHouse folder ${path} is held by another process (a running \`inflow start\`?). ` +
+        'chDB allows one engine per folder: stop that process, or set CLICKHOUSE_URL to a ClickHouse server so several processes can share it',
+      { cause, retriable: true },
+    );
+  }
+}
 
 export type { ClickHouseClient };
 
@@ -16,6 +28,12 @@ export function createClickHouse(cfg: Pick<Config, 'CLICKHOUSE_URL' | 'CLICKHOUS
   }
   mkdirSync(cfg.chdbPath, { recursive: true });
   // The hook is typed for Node streams; chdb/connection implements that same interface.
-  const connection = createChdbConnection({ path: cfg.chdbPath });
+  let connection: ReturnType<typeof createChdbConnection>;
+  try {
+    connection = createChdbConnection({ path: cfg.chdbPath });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'CHDB_CONNECTION') throw new ClickHouseFolderLockedError(cfg.chdbPath, err);
+    throw err;
+  }
   return createClient({ connection, clickhouse_settings } as unknown as Parameters<typeof createClient>[0]);
 }

@@ -1,6 +1,6 @@
 // `inflow up | down | status`: the real services as local processes on loopback, data under INFLOW_HOME.
 import type { Config } from '../config.ts';
-import { createClickHouse } from '../infra/clickhouse.ts';
+import { ClickHouseFolderLockedError, createClickHouse } from '../infra/clickhouse.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions } from '../infra/kafka.ts';
 import { createPostgres } from '../infra/postgres.ts';
 import { migrateClickHouse } from '../migrate/clickhouse.migrate.ts';
@@ -28,7 +28,7 @@ export type ServiceName = keyof ReturnType<typeof localServices>;
 export interface UpResult {
   seconds: number;
   migrations: string[];
-  clickhouseMigrations: string[] | 'skipped';
+  clickhouseMigrations: string[] | string;
   topicsCreated: string[];
   schemas: Record<string, number>;
 }
@@ -52,6 +52,15 @@ export async function up(cfg: Config, log: (msg: string) => void = () => {}, opt
   await Promise.all(all.map((s) => s.start(log)));
   await Promise.all(all.map((s) => s.ready()));
 
+  const init = await initialize(cfg, options);
+  return { seconds: (performance.now() - started) / 1000, ...init };
+}
+
+/**
+ * What every environment needs before inflow runs, local stack or not (compose, production):
+ * Postgres migrations, topics from redpanda/topics.yaml, Avro schemas in the registry, ClickHouse DDL. Idempotent.
+ */
+export async function initialize(cfg: Config, options: { clickhouse?: boolean } = {}): Promise<Omit<UpResult, 'seconds'>> {
   const sql = createPostgres(cfg, { max: 1, applicationName: 'inflow-migrate' });
   let migrations: string[];
   try {
@@ -72,17 +81,23 @@ export async function up(cfg: Config, log: (msg: string) => void = () => {}, opt
 
   const schemas = await registerSchemas(createSchemaRegistry(cfg.SCHEMA_REGISTRY_URL), cfg.KAFKA_TOPIC_PREFIX);
 
-  let clickhouseMigrations: string[] | 'skipped' = 'skipped';
+  let clickhouseMigrations: string[] | string = 'skipped';
   if (options.clickhouse !== false) {
-    const ch = createClickHouse(cfg);
     try {
-      clickhouseMigrations = await migrateClickHouse(ch, cfg.CLICKHOUSE_DATABASE);
-    } finally {
-      await ch.close();
+      const ch = createClickHouse(cfg);
+      try {
+        clickhouseMigrations = await migrateClickHouse(ch, cfg.CLICKHOUSE_DATABASE);
+      } finally {
+        await ch.close();
+      }
+    } catch (err) {
+      // A running `inflow start` owns the embedded engine and applies the DDL itself when it starts.
+      if (!(err instanceof ClickHouseFolderLockedError)) throw err;
+      clickhouseMigrations = 'skipped (embedded engine held by a running inflow process, which applies DDL at its start)';
     }
   }
 
-  return { seconds: (performance.now() - started) / 1000, migrations, clickhouseMigrations, topicsCreated, schemas };
+  return { migrations, clickhouseMigrations, topicsCreated, schemas };
 }
 
 export async function down(cfg: Config, log: (msg: string) => void = () => {}): Promise<void> {
