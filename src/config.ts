@@ -39,9 +39,37 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('inflow'),
 
+  // edge (docs/edge.md)
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000), // slow-loris: a client gets 10 s to send its headers
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000), // and 30 s for the whole request
+  EDGE_MAX_BODY_BYTES: positiveInt.default(1_048_576), // 1 MiB per request, after gzip decompression
+  EDGE_MAX_BATCH_EVENTS: positiveInt.default(500), // events per POST /v1/events
+  EDGE_PRODUCE_TIMEOUT_MS: positiveInt.default(5_000), // past this a request answers 503 (never 2xx)
+  EDGE_LINGER_MS: z.coerce.number().int().min(0).default(2), // concurrent requests share one produce batch
+  EDGE_BATCH_MAX_MESSAGES: positiveInt.default(2_000), // flush a produce batch early at this many messages
+  EDGE_IDEMPOTENCY_TTL_S: positiveInt.default(86_400), // edge dedup window (the worker's window is the truth)
+  EDGE_RATE_LIMIT_PER_S: positiveInt.default(1_000), // requests per second per API key (GCRA)
+  EDGE_RATE_LIMIT_BURST: positiveInt.default(2_000), // requests a key may send at once
+  WEBHOOK_TOLERANCE_S: positiveInt.default(300), // signed webhooks older or newer than 5 min are refused
+  LEAD_CAPTURE_TENANT: z.string().min(1).optional(), // POST /api/lead without Authorization goes to this tenant
+  ACME_WEBHOOK_SECRET: z.string().min(1).optional(), // seed 002 signing secret(s), comma-separated during rotation
+  ACME_WEBHOOK_TENANT: z.string().min(1).default('acme'), // tenant that AcmeCRM webhooks belong to
+
+  // accounts (docs/accounts.md): HS256 key for access tokens; required in production, a loud default in development
+  JWT_SECRET: z.string().min(32, 'at least 32 characters (HS256 key)').optional(),
+  JWT_ACCESS_TTL_SECONDS: positiveInt.default(900), // 15 min: a stolen access token is useful briefly; refresh rotates
+  JWT_REFRESH_TTL_SECONDS: positiveInt.default(1_209_600), // 14 days per login session
+  API_RATE_LIMIT_PER_MINUTE: positiveInt.default(600), // per account across the api role's routes
+  API_BODY_LIMIT_BYTES: positiveInt.default(65_536), // one contact is a few KB; larger bodies are 413
+
+}).superRefine((e, ctx) => {
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'required when NODE_ENV=production' });
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+/** The names of every variable inflow reads (the README's table and compose.yaml are checked against it). */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
 
 export interface Config extends Env {
   /** Data, logs, pid files and downloaded services; git-ignored. */
