@@ -14,8 +14,8 @@ describe('README', () => {
 
   it('gives the two newcomer commands that .ci/run and package.json agree with', () => {
     const ci = readFileSync(path.join(PROJECT_ROOT, '.ci', 'run'), 'utf8');
-    expect(readme).toContain('npm ci && npm run up && npm start');
-    expect(readme).toContain('npm ci && npm test');
+    expect(readme).toContain('npm install && npm run up && npm start');
+    expect(readme).toContain('npm install && npm test');
     expect(ci).toContain('npm test');
   });
 });
