@@ -22,7 +22,8 @@ export async function fetchArtifacts(profile: 'kafka' | 'registry', dest: string
   await requireTool('mvn', 'install Maven (apt-get install maven) and Java 17');
   log(`fetching ${profile} artifacts with mvn (cached in ~/.m2 after the first time)`);
   mkdirSync(dest, { recursive: true });
-  await run('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', LOCAL_POM, `-P${profile}`, ...goal]);
+  // Maven's unpack markers live beside what they describe, so a fresh vendor folder is always filled.
+  await run('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', LOCAL_POM, `-P${profile}`, `-DmarkersDirectory=${path.join(dest, '.markers')}`, ...goal]);
   writeFileSync(stamp, sha);
 }
 
