@@ -1,0 +1,186 @@
+// Applies one chunk in ONE Postgres transaction: lock the rows, decide per contact, one batched UPDATE,
+// and the ledger row in the same transaction, so a chunk is applied exactly once whatever is redelivered.
+// A failing chunk is retried whole 3 times at a fixed 1 s (seed 004), then bisected with savepoints inside
+// one transaction so a bad contact fails alone with its reason while the rest of the chunk commits.
+import { isRetriablePgError, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { DependencyUnavailableError } from '../infra/errors.ts';
+import { decide, UPDATABLE_FIELDS, type Action, type BeforeImage, type ContactRow, type Decision, type Payload } from './actions.ts';
+
+export interface ChunkInput {
+  bulk_action_id: string;
+  tenant_id: string;
+  chunk_no: number;
+  action: string;
+  entity_ids: string[];
+  row_numbers: number[];
+  payload_json: string;
+}
+
+export type ContactStatus = 'succeeded' | 'failed' | 'skipped';
+/** One contact's result as stored in the ledger: [id, status, reason, version after, input row]. */
+export type ResultTuple = [string, ContactStatus, string | null, number | null, number | null];
+
+export interface ChunkOutcome {
+  kind: 'applied' | 'replayed' | 'cancelled';
+  results: ResultTuple[];
+  attempts: number;
+  appliedAt: Date;
+  durationMs: number;
+  /** After-images of changed contacts (empty when replayed: the caller re-reads them). */
+  entities: Map<string, Record<string, unknown>>;
+}
+
+export interface ApplyOptions {
+  retryDelayMs?: number;
+  retries?: number;
+  /** Test-only fault hook, called inside the transaction after the UPDATE. */
+  beforeCommit?: () => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const SET_LINES = [
+  ...UPDATABLE_FIELDS.map((f) => `${f} = case when v.s ? '${f}' then v.s->>'${f}' else c.${f} end`),
+  `tags = case when v.s ? 'tags' then array(select jsonb_array_elements_text(v.s->'tags')) else c.tags end`,
+  `deleted_at = case when v.s ? 'deleted_at' then (v.s->>'deleted_at')::timestamptz else c.deleted_at end`,
+].join(',\n  ');
+
+// Column names are the fixed allow-list above; the values travel as one jsonb parameter.
+const UPDATE_SQL = `update contacts c set
+  ${SET_LINES},
+  version = c.version + 1,
+  updated_at = now()
+from (select e->>'id' as id, e->'s' as s from jsonb_array_elements($2::jsonb) e) v
+where c.tenant_id = $1 and c.id = v.id
+returning c.id, c.version, to_jsonb(c) as entity -- bulk.applyChunk`;
+
+const SELECT_COLUMNS = ['id', 'version', 'deleted_at', ...UPDATABLE_FIELDS, 'tags'].join(', ');
+
+type Change = Extract<Decision, { kind: 'change' }>;
+
+class PgFailure extends Error {}
+
+type UpdatedRow = { id: string; version: string | number; entity: Record<string, unknown> };
+
+async function runUpdate(tx: TransactionSql, tenantId: string, changes: Change[]): Promise<UpdatedRow[]> {
+  const rows = await tx.unsafe<UpdatedRow[]>(UPDATE_SQL, [
+    tenantId,
+    JSON.stringify(changes.map((c) => ({ id: c.id, s: c.set }))),
+  ]);
+  return [...rows];
+}
+
+/** Bisects a failing batch under savepoints until each bad contact fails alone; deterministic errors only. */
+async function applyBisect(tx: TransactionSql, tenantId: string, changes: Change[], failed: Map<string, string>): Promise<UpdatedRow[]> {
+  try {
+    return await tx.savepoint((sp) => runUpdate(sp, tenantId, changes));
+  } catch (err) {
+    if (isRetriablePgError(err)) throw err;
+    if (changes.length === 1) {
+      const e = err as { code?: string; message?: string };
+      failed.set(changes[0]!.id, `${e.code ?? 'error'}: ${e.message ?? String(err)}`);
+      return [];
+    }
+    const mid = Math.ceil(changes.length / 2);
+    const left = await applyBisect(tx, tenantId, changes.slice(0, mid), failed);
+    const right = await applyBisect(tx, tenantId, changes.slice(mid), failed);
+    return [...left, ...right];
+  }
+}
+
+export async function readLedger(sql: Sql, actionId: string, chunkNo: number) {
+  const [row] = await sql<{ results: ResultTuple[]; attempts: number; applied_at: Date; duration_ms: number; status: string }[]>`
+    select results, attempts, applied_at, duration_ms, status from bulk_chunks
+    where bulk_action_id = ${actionId} and chunk_no = ${chunkNo} -- bulk.readLedger`;
+  return row;
+}
+
+/** Records a chunk of a cancelled action: every contact skipped, nothing touched. */
+export async function recordCancelled(sql: Sql, chunk: ChunkInput): Promise<ChunkOutcome> {
+  const results: ResultTuple[] = chunk.entity_ids.map((id, i) => [id, 'skipped', 'cancelled', null, chunk.row_numbers[i] ?? null]);
+  const [row] = await sql<{ applied_at: Date }[]>`
+    insert into bulk_chunks (bulk_action_id, chunk_no, tenant_id, status, attempts, size, succeeded, failed, skipped, results, duration_ms)
+    values (${chunk.bulk_action_id}, ${chunk.chunk_no}, ${chunk.tenant_id}, 'cancelled', 0, ${results.length}, 0, 0, ${results.length}, ${JSON.stringify(results)}::jsonb, 0)
+    on conflict do nothing returning applied_at -- bulk.recordCancelled`;
+  if (!row) return replayed(sql, chunk);
+  return { kind: 'cancelled', results, attempts: 0, appliedAt: row.applied_at, durationMs: 0, entities: new Map() };
+}
+
+async function replayed(sql: Sql, chunk: ChunkInput): Promise<ChunkOutcome> {
+  const led = await readLedger(sql, chunk.bulk_action_id, chunk.chunk_no);
+  if (!led) throw new Error(`ledger row for ${chunk.bulk_action_id}#${chunk.chunk_no} vanished`);
+  return { kind: 'replayed', results: led.results, attempts: led.attempts, appliedAt: led.applied_at, durationMs: led.duration_ms, entities: new Map() };
+}
+
+/**
+ * Applies a chunk exactly once. A chunk already in the ledger is not applied again: its recorded results come back
+ * (kind 'replayed') so the caller re-emits the same outcomes. Infrastructure failures throw (retriable).
+ */
+export async function applyChunk(sql: Sql, chunk: ChunkInput, options: ApplyOptions = {}): Promise<ChunkOutcome> {
+  const { retryDelayMs = 1000, retries = 3, sleep = (ms) => new Promise((r) => setTimeout(r, ms)) } = options;
+  if (await readLedger(sql, chunk.bulk_action_id, chunk.chunk_no)) return replayed(sql, chunk);
+  const payload = JSON.parse(chunk.payload_json) as Payload & { source_chunk_no?: number; reverts_id?: string };
+
+  for (let attempt = 1; ; attempt++) {
+    const bisect = attempt > retries + 1;
+    const started = performance.now();
+    try {
+      return await sql.begin(async (tx) => {
+        const rows = await tx.unsafe<ContactRow[]>(
+          `select ${SELECT_COLUMNS} from contacts where tenant_id = $1 and id = any($2::text[]) order by id for update -- bulk.lockChunk`,
+          [chunk.tenant_id, chunk.entity_ids],
+        );
+        const byId = new Map(rows.map((r) => [r.id, { ...r, version: Number(r.version), deleted_at: r.deleted_at ? new Date(r.deleted_at).toISOString() : null }]));
+        let images = new Map<string, BeforeImage>();
+        if (chunk.action === 'revert' && payload.reverts_id !== undefined) {
+          const [src] = await tx<{ before_images: BeforeImage[] }[]>`
+            select before_images from bulk_chunks where bulk_action_id = ${payload.reverts_id} and chunk_no = ${payload.source_chunk_no ?? -1} -- bulk.revertImages`;
+          images = new Map((src?.before_images ?? []).map((i) => [i.id, i]));
+        }
+        const now = new Date().toISOString();
+        const decisions = chunk.entity_ids.map((id) => decide(chunk.action as Action, payload, id, byId.get(id), now, images.get(id)));
+        const changes = decisions.filter((d): d is Change => d.kind === 'change');
+        const failed = new Map<string, string>();
+        let updated: UpdatedRow[] = [];
+        if (changes.length) {
+          try {
+            updated = bisect ? await applyBisect(tx, chunk.tenant_id, changes, failed) : await runUpdate(tx, chunk.tenant_id, changes);
+          } catch (err) {
+            if (isRetriablePgError(err)) throw err;
+            throw new PgFailure('chunk failed', { cause: err });
+          }
+        }
+        options.beforeCommit?.();
+        const versions = new Map(updated.map((u) => [u.id, Number(u.version)]));
+        const results: ResultTuple[] = decisions.map((d, i) => {
+          const row = chunk.row_numbers[i] ?? null;
+          if (d.kind === 'skip') return [d.id, 'skipped', d.reason, null, row];
+          const v = versions.get(d.id);
+          if (v !== undefined) return [d.id, 'succeeded', null, v, row];
+          return [d.id, 'failed', failed.get(d.id) ?? 'not updated', null, row];
+        });
+        const beforeImages: BeforeImage[] = changes.filter((c) => versions.has(c.id)).map((c) => ({ id: c.id, version: versions.get(c.id), before: c.before }));
+        const count = (s: ContactStatus) => results.filter((r) => r[1] === s).length;
+        const durationMs = Math.round(performance.now() - started);
+        const [led] = await tx<{ applied_at: Date }[]>`
+          insert into bulk_chunks (bulk_action_id, chunk_no, tenant_id, status, attempts, size, succeeded, failed, skipped, results, before_images, duration_ms)
+          values (${chunk.bulk_action_id}, ${chunk.chunk_no}, ${chunk.tenant_id}, 'applied', ${attempt}, ${results.length},
+                  ${count('succeeded')}, ${count('failed')}, ${count('skipped')}, ${JSON.stringify(results)}::jsonb, ${JSON.stringify(beforeImages)}::jsonb, ${durationMs})
+          returning applied_at -- bulk.writeLedger`;
+        return {
+          kind: 'applied' as const,
+          results,
+          attempts: attempt,
+          appliedAt: led!.applied_at,
+          durationMs,
+          entities: new Map(updated.map((u) => [u.id, u.entity])),
+        };
+      });
+    } catch (err) {
+      const e = err as { code?: string };
+      if (e.code === '23505') return replayed(sql, chunk); // another executor recorded this chunk first
+      if (isRetriablePgError(err)) throw new DependencyUnavailableError('postgres', `chunk ${chunk.bulk_action_id}#${chunk.chunk_no}`, err);
+      if (!(err instanceof PgFailure) || bisect) throw err;
+      await sleep(retryDelayMs); // fixed interval (seed 004), then the next attempt; after `retries` the chunk is bisected
+    }
+  }
+}
