@@ -72,6 +72,14 @@ const EnvSchema = z.object({
   INFLOW_API_URL: z.string().url().default('http://127.0.0.1:3000'), // `inflow bulk` talks to this API
   INFLOW_API_KEY: z.string().min(1).optional(), // `inflow bulk` credential when --key is not given
 
+  // outcomes sink and analytics (docs/analytics.md)
+  SINK_MAX_ROWS: positiveInt.default(10_000), // ClickHouse wants few large inserts: flush at 10k rows...
+  SINK_MAX_WAIT_MS: positiveInt.default(1_000), // ...or after 1 s, whichever comes first
+  SINK_GROUP_ID: z.string().min(1).optional(), // consumer group of the sink; default <KAFKA_TOPIC_PREFIX>inflow-sink
+  SINK_TEST_FAULT: z.string().regex(/^kill_after_insert:\d+$/).optional(), // tests only: SIGKILL self after the Nth insert, before its commit
+  ANALYTICS_RETENTION_DAYS: positiveInt.optional(), // when set, the sink sets this TTL on outcomes and the views at start
+  ANALYTICS_SQL_ENDPOINT: z.enum(['on', 'off']).default('off'), // POST /v1/admin/sql for `inflow sql` in embedded mode (cross-tenant: admin keys only)
+
 }).superRefine((e, ctx) => {
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'required when NODE_ENV=production' });
 });
