@@ -1,0 +1,204 @@
+// One Postgres transaction per (sub-)batch: classify against processed_events, apply the entity effects with batched
+// SQL, keep raw lead payloads, record every finished event (with its outcome and changes) and the dead letters.
+import { DependencyUnavailableError } from '../infra/errors.ts';
+import { isRetriablePgError, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { applyEffects, linkConversions, type Link } from './entities.repository.ts';
+import type { Change, Outcome } from './event.types.ts';
+import { changeOf, eventOutcome, undecodableOutcome } from './outcome.build.ts';
+import type { InMessage, Prepared } from './prepare.step.ts';
+import { ConcurrentProcessingError, keyOf, loadProcessed, loadSalts, recordDlq, recordProcessed, type DlqRow, type ProcessedRow } from './processed.repository.ts';
+
+export type PreparedEvent = Extract<Prepared, { kind: 'event' }>;
+
+export interface MessageResult {
+  msg: InMessage;
+  outcome: Outcome;
+  changes: Change[];
+  dlq: DlqRow | null;
+  /** recorded in processed_events by this processing (applied | stale | rejected): marked in Redis after the commit */
+  recorded: boolean;
+}
+
+export type ApplyMode = 'exactly-once' | 'at-least-once';
+
+const samePosition = (a: { topic: string; partition: number; offset: string }, m: InMessage) =>
+  a.topic === m.topic && a.partition === m.partition && String(a.offset) === m.offset;
+
+export function dlqRowOf(msg: InMessage, reason: string, detail: string | null, who: { tenantId: string | null; eventId: string | null; eventType: string | null }): DlqRow {
+  return { ...who, reason, detail, position: { topic: msg.topic, partition: msg.partition, offset: msg.offset }, key: msg.key, payload: msg.value, headers: msg.headers };
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): this event's data, retrying cannot help. */
+export function isDeterministicPgError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^(22|23)/.test(code);
+}
+
+export interface Applier {
+  apply(items: PreparedEvent[]): Promise<MessageResult[]>;
+  recordFailures(items: { p: Prepared; reason: string; detail: string }[]): Promise<MessageResult[]>;
+}
+
+export function createApplier(deps: { sql: Sql }, options: { mode: ApplyMode }): Applier {
+  const { sql } = deps;
+  const salts = new Map<string, Buffer>();
+
+  async function saltsFor(tx: TransactionSql, tenants: string[]): Promise<void> {
+    const missing = [...new Set(tenants)].filter((t) => !salts.has(t));
+    for (const [id, salt] of await loadSalts(tx, missing)) salts.set(id, salt);
+  }
+
+  async function applyTx(tx: TransactionSql, items: PreparedEvent[], processedAt: number): Promise<MessageResult[]> {
+    const exactlyOnce = options.mode === 'exactly-once';
+    await saltsFor(tx, items.map((p) => p.event.tenant_id));
+    const keys = items.map((p) => ({ tenantId: p.event.tenant_id, eventId: p.event.event_id, bucket: p.bucket }));
+    const known = exactlyOnce ? await loadProcessed(tx, keys) : new Map<string, ProcessedRow>();
+    const results: MessageResult[] = new Array<MessageResult>(items.length);
+    const fresh: number[] = [];
+    const seen = new Set<string>();
+    const duplicate = (p: PreparedEvent): MessageResult => ({
+      msg: p.msg, outcome: eventOutcome({ event: p.event, msg: p.msg, status: 'duplicate', salt: salts.get(p.event.tenant_id), processedAt }),
+      changes: [], dlq: null, recorded: false,
+    });
+
+    items.forEach((p, i) => {
+      const k = keyOf(keys[i]!);
+      if (exactlyOnce && seen.has(k)) return void (results[i] = duplicate(p));
+      seen.add(k);
+      const row = known.get(k);
+      if (!row) return void fresh.push(i);
+      if (samePosition(row.position, p.msg)) {
+        // a redelivery: the original outcome and changes, and the dead letter again if it had one
+        const dlq = row.status === 'rejected' || row.status === 'failed'
+          ? dlqRowOf(p.msg, row.reason ?? row.status, null, { tenantId: p.event.tenant_id, eventId: p.event.event_id, eventType: p.event.type })
+          : null;
+        return void (results[i] = { msg: p.msg, outcome: row.outcome, changes: row.changes, dlq, recorded: false });
+      }
+      if (row.status === 'failed' || (row.status === 'rejected' && p.replay)) return void fresh.push(i);
+      results[i] = duplicate(p);
+    });
+
+    const withEffect = fresh.filter((i) => items[i]!.effect);
+    const applied = await applyEffects(tx, withEffect.map((i) => items[i]!.effect!));
+    const effectOf = new Map(withEffect.map((i, j) => [i, applied[j]!]));
+
+    const leadEvents = fresh.map((i) => items[i]!).filter((p) => p.effect?.entity === 'lead');
+    if (leadEvents.length > 0) {
+      await tx.unsafe(
+        `insert into leads_raw (tenant_id, event_id, lead_id, idempotency_key, request_id, payload, received_at)
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[])
+         on conflict (tenant_id, event_id) do nothing -- pipeline.apply.leads-raw`,
+        [
+          leadEvents.map((p) => p.raw.tenant_id), leadEvents.map((p) => p.raw.event_id), leadEvents.map((p) => p.event.entity_id),
+          leadEvents.map((p) => p.raw.idempotency_key), leadEvents.map((p) => p.raw.request_id),
+          leadEvents.map((p) => JSON.stringify(p.raw)), leadEvents.map((p) => new Date(p.raw.received_at).toISOString()),
+        ] as never,
+      );
+    }
+
+    const links: Link[] = [];
+    for (const i of withEffect) {
+      const e = items[i]!.effect!;
+      if (e.links && effectOf.get(i)!.applied) {
+        links.push({ tenantId: items[i]!.event.tenant_id, leadId: e.entityId, contactId: e.links.contactId, opportunityId: e.links.opportunityId, eventId: items[i]!.event.event_id });
+      }
+    }
+    const linked = await linkConversions(tx, links);
+
+    const processed: ProcessedRow[] = [];
+    const dlq: DlqRow[] = [];
+    for (const i of fresh) {
+      const p = items[i]!;
+      const salt = salts.get(p.event.tenant_id);
+      let result: MessageResult;
+      if (!p.verdict.ok) {
+        const outcome = eventOutcome({ event: p.event, msg: p.msg, status: 'rejected', reason: p.verdict.reason, salt, processedAt });
+        const letter = dlqRowOf(p.msg, p.verdict.reason, null, { tenantId: p.event.tenant_id, eventId: p.event.event_id, eventType: p.event.type });
+        dlq.push(letter);
+        result = { msg: p.msg, outcome, changes: [], dlq: letter, recorded: true };
+      } else {
+        const r = effectOf.get(i)!;
+        const e = p.effect!;
+        const changes: Change[] = [];
+        if (r.applied) {
+          const op = p.event.type === 'contact.deleted' ? 'delete' : 'upsert';
+          changes.push(changeOf({ tenantId: p.event.tenant_id, entity: e.entity, entityId: e.entityId, version: r.version!, op, eventId: p.event.event_id, row: r.entity!, committedAt: processedAt }));
+          for (const l of linked.filter((x) => x.eventId === p.event.event_id && x.tenantId === p.event.tenant_id)) {
+            changes.push(changeOf({ tenantId: l.tenantId, entity: l.entity, entityId: l.id, version: l.version, op: 'upsert', eventId: p.event.event_id, row: l.row, committedAt: processedAt }));
+          }
+        }
+        const outcome = eventOutcome({
+          event: p.event, msg: p.msg, status: r.applied ? 'applied' : 'stale', reason: r.applied ? null : 'older_than_entity',
+          entityVersion: r.version, salt, processedAt,
+        });
+        result = { msg: p.msg, outcome, changes, dlq: null, recorded: true };
+      }
+      results[i] = result;
+      processed.push({ ...keys[i]!, status: result.outcome.status as ProcessedRow['status'], reason: result.outcome.reason, position: p.msg, outcome: result.outcome, changes: result.changes });
+    }
+    if (exactlyOnce) await recordProcessed(tx, processed);
+    await recordDlq(tx, dlq);
+    return results;
+  }
+
+  /** Runs fn in a transaction; infrastructure failures come out as retriable DependencyUnavailableError. */
+  async function inTx<T>(fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
+    try {
+      return await sql.begin((tx) => fn(tx)) as T;
+    } catch (err) {
+      if (isRetriablePgError(err)) throw new DependencyUnavailableError('postgres', 'transaction failed', err);
+      if (err instanceof ConcurrentProcessingError) throw new DependencyUnavailableError('postgres', err.message, err);
+      throw err;
+    }
+  }
+
+  const applier: Applier = {
+    async apply(items) {
+      if (items.length === 0) return [];
+      try {
+        return await inTx((tx) => applyTx(tx, items, Date.now()));
+      } catch (err) {
+        if (!isDeterministicPgError(err)) throw err;
+        if (items.length === 1) {
+          const code = (err as { code: string }).code;
+          return applier.recordFailures([{ p: items[0]!, reason: `apply_failed:${code}`, detail: (err as Error).message }]);
+        }
+        // bisect: the halves in order (per-entity order), so the one bad event is found in log2(n) transactions
+        const mid = Math.ceil(items.length / 2);
+        return [...(await applier.apply(items.slice(0, mid))), ...(await applier.apply(items.slice(mid)))];
+      }
+    },
+
+    async recordFailures(failures) {
+      if (failures.length === 0) return [];
+      const processedAt = Date.now();
+      const results: MessageResult[] = [];
+      const processed: ProcessedRow[] = [];
+      const dlq: DlqRow[] = [];
+      for (const { p, reason, detail } of failures) {
+        if (p.kind === 'undecodable') {
+          const letter = dlqRowOf(p.msg, reason, detail, { tenantId: p.tenantId, eventId: null, eventType: null });
+          dlq.push(letter);
+          results.push({ msg: p.msg, outcome: undecodableOutcome(p.msg, p.tenantId, processedAt), changes: [], dlq: letter, recorded: false });
+          continue;
+        }
+        const outcome = eventOutcome({ event: p.event, msg: p.msg, status: 'failed', reason, salt: salts.get(p.event.tenant_id), processedAt });
+        const letter = dlqRowOf(p.msg, reason, detail, { tenantId: p.event.tenant_id, eventId: p.event.event_id, eventType: p.event.type });
+        dlq.push(letter);
+        results.push({ msg: p.msg, outcome, changes: [], dlq: letter, recorded: false });
+        processed.push({ tenantId: p.event.tenant_id, eventId: p.event.event_id, bucket: p.bucket, status: 'failed', reason, position: p.msg, outcome, changes: [] });
+      }
+      await inTx(async (tx) => {
+        if (options.mode === 'exactly-once') {
+          // a failed row only replaces another failed one; anything else there means this is not a first processing
+          const known = await loadProcessed(tx, processed);
+          const fresh = processed.filter((r) => !known.has(keyOf(r)) || known.get(keyOf(r))!.status === 'failed');
+          await recordProcessed(tx, fresh);
+        }
+        await recordDlq(tx, dlq);
+      });
+      return results;
+    },
+  };
+  return applier;
+}

@@ -1,0 +1,166 @@
+// Batched entity writes: one statement per table per round, all rows of the round passed as text arrays through unnest.
+// A round holds at most one event per entity (Postgres cannot touch one row twice in one statement), so a batch with
+// three events for one lead takes three rounds, in order; most batches take one.
+import type { TransactionSql } from '../infra/postgres.ts';
+import type { ColumnValue, EntityEffect } from './effect.step.ts';
+import type { EntityType } from './event.types.ts';
+
+type PgType = 'text' | 'timestamptz' | 'jsonb' | 'numeric' | 'boolean' | 'inet' | 'date' | 'tags';
+type Column = [name: string, type: PgType];
+
+const text = (...names: string[]): Column[] => names.map((n) => [n, 'text']);
+const KEY: Column[] = [['tenant_id', 'text'], ['id', 'text'], ['last_event_id', 'text'], ['last_occurred_at', 'timestamptz']];
+
+export const TABLES: Record<EntityType, { table: string; columns: Column[]; insertDefaults: Record<string, string> }> = {
+  lead: {
+    table: 'leads',
+    columns: [
+      ...KEY, ...text('source', 'idempotency_key'), ['received_at', 'timestamptz'],
+      ...text('first_name', 'last_name', 'email', 'phone', 'company', 'message', 'submission_type'), ['consent', 'boolean'],
+      ...text('country', 'lang', 'click_id', 'offer', 'creo', 'domain', 'marker', 'description', 'sourcetype', 'status', 'assigned_to'),
+      ['ip_address', 'inet'], ...text('user_agent', 'ua_browser', 'ua_os', 'ua_device', 'geo_country', 'geo_city'),
+      ...text('utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'contact_id', 'opportunity_id'),
+      ['converted_at', 'timestamptz'], ['metadata', 'jsonb'],
+    ],
+    insertDefaults: { status: `'new'`, metadata: `'{}'` },
+  },
+  contact: {
+    table: 'contacts',
+    columns: [
+      ...KEY, ...text('first_name', 'last_name', 'email', 'phone', 'company', 'title', 'country', 'owner_id', 'status'),
+      ['tags', 'tags'], ['deleted_at', 'timestamptz'], ['metadata', 'jsonb'],
+    ],
+    insertDefaults: { status: `'active'`, tags: `'{}'`, metadata: `'{}'` },
+  },
+  opportunity: {
+    table: 'opportunities',
+    columns: [
+      ...KEY, ...text('name', 'stage', 'status'), ['amount', 'numeric'], ...text('currency', 'contact_id', 'lead_id', 'close_reason'),
+      ['expected_close_date', 'date'], ['closed_at', 'timestamptz'], ['metadata', 'jsonb'],
+    ],
+    insertDefaults: { status: `'open'`, metadata: `'{}'` },
+  },
+};
+
+function cast(name: string, type: PgType): string {
+  if (type === 'text') return `r.${name}`;
+  if (type === 'tags') return `case when r.${name} is null then null else array(select jsonb_array_elements_text(r.${name}::jsonb)) end`;
+  return `r.${name}::${type}`;
+}
+
+function updateExpr(name: string, type: PgType): string {
+  if (name === 'last_event_id' || name === 'last_occurred_at') return `${name} = ${cast(name, type)}`;
+  if (name === 'metadata') return `metadata = t.metadata || coalesce(r.metadata::jsonb, '{}')`;
+  return `${name} = coalesce(${cast(name, type)}, t.${name})`;
+}
+
+const upsertSql = new Map<EntityType, string>();
+/** insert the new rows; update the existing ones only when this event is newer than the last applied one. */
+function upsertStatement(entity: EntityType): string {
+  let q = upsertSql.get(entity);
+  if (q) return q;
+  const { table, columns, insertDefaults } = TABLES[entity];
+  const names = columns.map(([n]) => n);
+  const data = columns.filter(([n]) => n !== 'tenant_id' && n !== 'id');
+  q = `
+    with r as (select * from unnest(${columns.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as r(${names.join(', ')})),
+    ins as (
+      insert into ${table} (${names.join(', ')})
+      select ${columns.map(([n, t]) => (insertDefaults[n] ? `coalesce(${cast(n, t)}, ${insertDefaults[n]})` : cast(n, t))).join(', ')} from r
+      on conflict (tenant_id, id) do nothing
+      returning tenant_id, id, version, to_jsonb(${table}.*) as entity
+    ),
+    upd as (
+      update ${table} t set ${data.map(([n, ty]) => updateExpr(n, ty)).join(', ')}, version = t.version + 1, updated_at = now()
+      from r
+      where t.tenant_id = r.tenant_id and t.id = r.id
+        and (t.last_occurred_at is null
+             or (t.last_occurred_at, coalesce(t.last_event_id, '')) < (r.last_occurred_at::timestamptz, r.last_event_id))
+      returning t.tenant_id, t.id, t.version, to_jsonb(t.*) as entity
+    )
+    select tenant_id, id, version, entity from ins union all select tenant_id, id, version, entity from upd -- pipeline.apply.${table}`;
+  upsertSql.set(entity, q);
+  return q;
+}
+
+function toText(v: ColumnValue | undefined): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+export interface EffectResult {
+  applied: boolean;
+  version: number | null;
+  entity: Record<string, unknown> | null;
+}
+
+type Returned = { tenant_id: string; id: string; version: string | number; entity: Record<string, unknown> };
+
+/** Applies effects (in order per entity); returns, per effect, whether it applied (false = stale) and the row after it. */
+export async function applyEffects(tx: TransactionSql, effects: EntityEffect[]): Promise<EffectResult[]> {
+  const results: EffectResult[] = new Array<EffectResult>(effects.length);
+  // round k = the k-th effect of each entity, so one statement never touches a row twice
+  const rounds: number[][] = [];
+  const seen = new Map<string, number>();
+  effects.forEach((e, i) => {
+    const key = `${e.entity}\u001f${String(e.row.tenant_id)}\u001f${e.entityId}`;
+    const k = seen.get(key) ?? 0;
+    seen.set(key, k + 1);
+    (rounds[k] ??= []).push(i);
+  });
+  for (const round of rounds) {
+    for (const entity of ['lead', 'contact', 'opportunity'] as const) {
+      const idx = round.filter((i) => effects[i]!.entity === entity);
+      if (idx.length === 0) continue;
+      const params = TABLES[entity].columns.map(([n]) => idx.map((i) => toText(effects[i]!.row[n])));
+      const rows = await tx.unsafe<Returned[]>(upsertStatement(entity), params as never);
+      const byKey = new Map(rows.map((r) => [`${r.tenant_id}\u001f${r.id}`, r]));
+      for (const i of idx) {
+        const r = byKey.get(`${String(effects[i]!.row.tenant_id)}\u001f${effects[i]!.entityId}`);
+        results[i] = r ? { applied: true, version: Number(r.version), entity: r.entity } : { applied: false, version: null, entity: null };
+      }
+    }
+  }
+  return results;
+}
+
+export interface Link {
+  tenantId: string;
+  leadId: string;
+  contactId: string | null;
+  opportunityId: string | null;
+  eventId: string;
+}
+
+export interface LinkedRow {
+  entity: 'contact' | 'opportunity';
+  tenantId: string;
+  id: string;
+  version: number;
+  row: Record<string, unknown>;
+  eventId: string;
+}
+
+/** lead.converted: the contact and the opportunity point back to the lead (a version bump each, when it changes them). */
+export async function linkConversions(tx: TransactionSql, links: Link[]): Promise<LinkedRow[]> {
+  if (links.length === 0) return [];
+  const cols = [links.map((l) => l.tenantId), links.map((l) => l.leadId), links.map((l) => l.contactId), links.map((l) => l.opportunityId), links.map((l) => l.eventId)];
+  const rows = await tx.unsafe<{ entity: 'contact' | 'opportunity'; tenant_id: string; id: string; version: string; row: Record<string, unknown>; event_id: string }[]>(
+    `with r as (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as r(tenant_id, lead_id, contact_id, opportunity_id, event_id)),
+     c as (
+       update contacts t set lead_id = r.lead_id, version = t.version + 1, updated_at = now() from r
+       where t.tenant_id = r.tenant_id and t.id = r.contact_id and t.lead_id is distinct from r.lead_id
+       returning 'contact' as entity, t.tenant_id, t.id, t.version, to_jsonb(t.*) as row, r.event_id
+     ),
+     o as (
+       update opportunities t set lead_id = r.lead_id, contact_id = coalesce(t.contact_id, r.contact_id), version = t.version + 1, updated_at = now() from r
+       where t.tenant_id = r.tenant_id and t.id = r.opportunity_id and t.lead_id is distinct from r.lead_id
+       returning 'opportunity' as entity, t.tenant_id, t.id, t.version, to_jsonb(t.*) as row, r.event_id
+     )
+     select * from c union all select * from o -- pipeline.apply.link-conversions`,
+    cols as never,
+  );
+  return rows.map((r) => ({ entity: r.entity, tenantId: r.tenant_id, id: r.id, version: Number(r.version), row: r.row, eventId: r.event_id }));
+}

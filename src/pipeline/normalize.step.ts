@@ -1,0 +1,81 @@
+// Normalization: the same person written two ways becomes one value. Pure: the input event is not modified.
+import { createRequire } from 'node:module';
+import countries from 'i18n-iso-countries';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import type { CrmEvent } from './event.types.ts';
+
+const require = createRequire(import.meta.url);
+countries.registerLocale(require('i18n-iso-countries/langs/en.json') as countries.LocaleData);
+
+/** Common non-ISO spellings people send. */
+const COUNTRY_ALIASES: Record<string, string> = { UK: 'GB', EL: 'GR', USA: 'US', 'GREAT BRITAIN': 'GB', ENGLAND: 'GB' };
+
+/** Trimmed; empty becomes null. */
+export function clean(value: string | null | undefined): string | null {
+  const t = value?.trim();
+  return t ? t : null;
+}
+
+export function normalizeEmail(value: string | null | undefined): string | null {
+  return clean(value)?.toLowerCase() ?? null;
+}
+
+/** ISO 3166-1 alpha-2 from alpha-2, alpha-3 or an English name; null when unrecognised. */
+export function normalizeCountry(value: string | null | undefined): string | null {
+  const v = clean(value);
+  if (!v) return null;
+  const upper = v.toUpperCase();
+  if (COUNTRY_ALIASES[upper]) return COUNTRY_ALIASES[upper];
+  if (upper.length === 2 && countries.isValid(upper)) return upper;
+  if (upper.length === 3) {
+    const a2 = countries.alpha3ToAlpha2(upper);
+    if (a2) return a2;
+  }
+  return countries.getAlpha2Code(v, 'en') ?? null;
+}
+
+/** E.164 when the number is possible (with the country as a hint for national formats); otherwise the trimmed input. */
+export function normalizePhone(value: string | null | undefined, country?: string | null): string | null {
+  const v = clean(value);
+  if (!v) return null;
+  const parsed = parsePhoneNumberFromString(v, (country ?? undefined) as CountryCode | undefined);
+  return parsed?.isPossible() ? parsed.number : v;
+}
+
+function normalizePerson<T extends { first_name: string | null; last_name: string | null; email: string | null; phone: string | null; country: string | null }>(
+  data: T,
+): { value: T; unrecognisedCountry: string | null } {
+  const country = normalizeCountry(data.country);
+  return {
+    value: {
+      ...data,
+      first_name: clean(data.first_name),
+      last_name: clean(data.last_name),
+      email: normalizeEmail(data.email),
+      phone: normalizePhone(data.phone, country),
+      country,
+    },
+    unrecognisedCountry: clean(data.country) && !country ? clean(data.country) : null,
+  };
+}
+
+/** The event with its person fields normalized. An unrecognised country is kept in metadata.country_raw, never dropped. */
+export function normalizeEvent(event: CrmEvent): CrmEvent {
+  const metadata = { ...event.metadata };
+  let lead = event.lead;
+  let contact = event.contact;
+  if (lead) {
+    const n = normalizePerson(lead);
+    lead = { ...n.value, company: clean(lead.company) };
+    if (n.unrecognisedCountry) metadata.country_raw = JSON.stringify(n.unrecognisedCountry);
+  }
+  if (contact) {
+    const n = normalizePerson(contact);
+    contact = { ...n.value, company: clean(contact.company), title: clean(contact.title) };
+    if (n.unrecognisedCountry) metadata.country_raw = JSON.stringify(n.unrecognisedCountry);
+  }
+  const opportunity = event.opportunity
+    ? { ...event.opportunity, name: clean(event.opportunity.name), currency: clean(event.opportunity.currency)?.toUpperCase() ?? null }
+    : null;
+  return { ...event, entity_id: event.entity_id.trim(), lead, contact, opportunity, metadata };
+}

@@ -1,0 +1,113 @@
+// processed_events (sql/020) and dlq_events (sql/021): the truth of exactly-once, and the dead letters beside it.
+import type { Sql, TransactionSql } from '../infra/postgres.ts';
+import type { Change, Outcome, OutcomeStatus, Position } from './event.types.ts';
+
+export interface ProcessedKey {
+  tenantId: string;
+  eventId: string;
+  bucket: string;
+}
+
+export interface ProcessedRow extends ProcessedKey {
+  status: Exclude<OutcomeStatus, 'duplicate'>;
+  reason: string | null;
+  position: Position;
+  outcome: Outcome;
+  changes: Change[];
+}
+
+export const keyOf = (k: ProcessedKey) => `${k.tenantId}\u001f${k.eventId}\u001f${k.bucket}`;
+
+export async function loadProcessed(tx: TransactionSql | Sql, keys: ProcessedKey[]): Promise<Map<string, ProcessedRow>> {
+  if (keys.length === 0) return new Map();
+  const rows = await tx.unsafe<{ tenant_id: string; event_id: string; bucket: string; status: ProcessedRow['status']; reason: string | null; topic: string; partition: number; offset: string; outcome: Outcome; changes: Change[] }[]>(
+    `select p.tenant_id, p.event_id, to_char(p.bucket, 'YYYY-MM-DD') as bucket, p.status, p.reason, p.topic, p.partition, p."offset"::text as offset, p.outcome, p.changes
+     from processed_events p
+     join unnest($1::text[], $2::text[], $3::date[]) as k(tenant_id, event_id, bucket)
+       on p.tenant_id = k.tenant_id and p.event_id = k.event_id and p.bucket = k.bucket -- pipeline.processed.load`,
+    [keys.map((k) => k.tenantId), keys.map((k) => k.eventId), keys.map((k) => k.bucket)] as never,
+  );
+  return new Map(
+    rows.map((r) => {
+      const row: ProcessedRow = {
+        tenantId: r.tenant_id, eventId: r.event_id, bucket: r.bucket, status: r.status, reason: r.reason,
+        position: { topic: r.topic, partition: r.partition, offset: r.offset }, outcome: r.outcome, changes: r.changes,
+      };
+      return [keyOf(row), row];
+    }),
+  );
+}
+
+/** Thrown when another consumer recorded one of these events first (a rebalance overlap): retry the batch. */
+export class ConcurrentProcessingError extends Error {
+  override name = 'ConcurrentProcessingError';
+  readonly retriable = true;
+}
+
+/**
+ * Records finished events. A row already there is replaced only when it was `failed` (or `rejected` and replayed):
+ * any other conflict means another consumer got there first, and the whole transaction must roll back.
+ */
+export async function recordProcessed(tx: TransactionSql, rows: ProcessedRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <T>(f: (r: ProcessedRow) => T) => rows.map(f);
+  const written = await tx.unsafe(
+    `insert into processed_events as p (tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome, changes)
+     select * from unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::jsonb[], $13::jsonb[])
+     on conflict (tenant_id, event_id, bucket) do update
+       set status = excluded.status, reason = excluded.reason, topic = excluded.topic, partition = excluded.partition, "offset" = excluded."offset",
+           entity_type = excluded.entity_type, entity_id = excluded.entity_id, entity_version = excluded.entity_version,
+           outcome = excluded.outcome, changes = excluded.changes, processed_at = now()
+       where p.status in ('failed', 'rejected')
+     returning 1 -- pipeline.processed.record`,
+    [
+      col((r) => r.tenantId), col((r) => r.eventId), col((r) => r.bucket), col((r) => r.status), col((r) => r.reason),
+      col((r) => r.position.topic), col((r) => String(r.position.partition)), col((r) => r.position.offset),
+      col((r) => r.outcome.entity_type), col((r) => r.outcome.entity_id), col((r) => (r.outcome.entity_version === null ? null : String(r.outcome.entity_version))),
+      col((r) => JSON.stringify(r.outcome)), col((r) => JSON.stringify(r.changes)),
+    ] as never,
+  );
+  if (written.length !== rows.length) throw new ConcurrentProcessingError(`${rows.length - written.length} event(s) recorded concurrently by another consumer`);
+}
+
+export interface DlqRow {
+  tenantId: string | null;
+  eventId: string | null;
+  eventType: string | null;
+  reason: string;
+  detail: string | null;
+  position: Position;
+  key: string | null;
+  payload: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export async function recordDlq(tx: TransactionSql, rows: DlqRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <T>(f: (r: DlqRow) => T) => rows.map(f);
+  await tx.unsafe(
+    `insert into dlq_events (tenant_id, event_id, event_type, reason, detail, topic, partition, "offset", message_key, payload, headers)
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], $9::text[], $10::bytea[], $11::jsonb[])
+     on conflict (topic, partition, "offset") do nothing -- pipeline.dlq.record`,
+    [
+      col((r) => r.tenantId), col((r) => r.eventId), col((r) => r.eventType), col((r) => r.reason), col((r) => r.detail),
+      col((r) => r.position.topic), col((r) => String(r.position.partition)), col((r) => r.position.offset), col((r) => r.key),
+      col((r) => (r.payload ? '\\x' + r.payload.toString('hex') : null)), col((r) => JSON.stringify(r.headers)),
+    ] as never,
+  );
+}
+
+/** Creates partitions ahead, drops those behind the window, prunes the late partition (sql/020). */
+export async function maintainPartitions(sql: Sql, options: { windowDays: number; aheadDays: number; today?: string }): Promise<string[]> {
+  const [row] = options.today
+    ? await sql<{ done: string[] }[]>`select processed_events_maintain(${options.windowDays}, ${options.aheadDays}, ${options.today}::date) as done -- pipeline.processed.maintain`
+    : await sql<{ done: string[] }[]>`select processed_events_maintain(${options.windowDays}, ${options.aheadDays}) as done -- pipeline.processed.maintain`;
+  return row?.done ?? [];
+}
+
+/** Tenant PII salts, for the outcome's email/phone hashes (the clear values never leave Postgres). */
+export async function loadSalts(tx: TransactionSql | Sql, tenantIds: string[]): Promise<Map<string, Buffer>> {
+  if (tenantIds.length === 0) return new Map();
+  const rows = await tx<{ id: string; pii_salt: Buffer }[]>`select id, pii_salt from tenants where id = any(${tenantIds}) -- pipeline.tenants.salts`;
+  return new Map(rows.map((r) => [r.id, r.pii_salt]));
+}

@@ -1,0 +1,257 @@
+// The worker: N kafkajs consumers in one group, each running eachBatch with manual commits.
+// Per chunk: process (Postgres commit, Redis marks) -> emit (outcomes, changes, DLQ; acks=all) -> commit the offset.
+// A dependency failure holds the partition and retries with backoff, heartbeating, until it succeeds or the partition
+// is revoked; nothing is skipped and no offset is committed past an unprocessed message.
+import { context, propagation, trace } from '@opentelemetry/api';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Logger } from '../infra/logger.ts';
+import type { Sql } from '../infra/postgres.ts';
+import type { Redis } from '../infra/redis.ts';
+import { createDecoder } from '../schemas/avro.codec.ts';
+import type { SchemaRegistry } from '../schemas/registry.client.ts';
+import { schemaType } from '../schemas/schema-files.ts';
+import type { ApplyMode } from './apply.step.ts';
+import { createBatchPipeline, type FaultPoint } from './batch.pipeline.ts';
+import { createRedisDedup } from './dedup.step.ts';
+import { createEmitter, type EmitTopics } from './emit.step.ts';
+import { geoipLite } from './enrich.step.ts';
+import type { InMessage } from './prepare.step.ts';
+import { maintainPartitions } from './processed.repository.ts';
+import { batchDuration, batchRetries, consumerLag, dlqEvents, eventsProcessed } from './worker.metrics.ts';
+
+export interface WorkerOptions {
+  groupId: string;
+  topic: string;
+  emit: EmitTopics;
+  /** consumers in this process's pool, each a member of the group */
+  concurrency?: number;
+  /** messages per Postgres transaction; larger batches amortise round trips, smaller ones bound a bisect */
+  batchSize?: number;
+  mode?: ApplyMode;
+  dedupWindowDays?: number;
+  /** partitions of processed_events created ahead of today */
+  aheadDays?: number;
+  /** Redis key namespace (the topic prefix), so test runs never share dedup marks */
+  namespace?: string;
+  geoip?: boolean;
+  faultPoint?: FaultPoint;
+}
+
+export interface PartitionStatus {
+  topic: string;
+  partition: number;
+  committed: string | null;
+  highWatermark: string | null;
+  lag: number | null;
+  consumer: number;
+}
+
+export interface WorkerStatus {
+  running: boolean;
+  paused: boolean;
+  consumers: number;
+  partitions: PartitionStatus[];
+  processed: Record<string, number>;
+  lastError: { at: string; message: string; dependency?: string } | null;
+  retrying: boolean;
+  startedAt: string | null;
+}
+
+export interface Worker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** stop consuming across the pool (offsets stay where they are) */
+  pause(): void;
+  resume(): void;
+  status(): WorkerStatus;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function headersOf(m: KafkaMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    const one = Array.isArray(v) ? v[0] : v;
+    if (one !== undefined) out[k] = one.toString();
+  }
+  return out;
+}
+
+export function createWorker(
+  deps: { kafka: Kafka; sql: Sql; redis: Redis | null; registry: SchemaRegistry; logger: Logger },
+  options: WorkerOptions,
+): Worker {
+  const logger = deps.logger.child({ module: 'worker', group: options.groupId });
+  const concurrency = options.concurrency ?? 1;
+  const batchSize = options.batchSize ?? 500;
+  const mode = options.mode ?? 'exactly-once';
+  const windowDays = options.dedupWindowDays ?? 7;
+  const fault = (point: FaultPoint) => {
+    if (options.faultPoint === point) {
+      logger.warn({ point }, 'INFLOW_FAULT_POINT reached: killing this process (test-only)');
+      process.kill(process.pid, 'SIGKILL');
+    }
+  };
+  const pipeline = createBatchPipeline(
+    {
+      decoder: createDecoder(deps.registry, schemaType('crm-event')),
+      sql: deps.sql,
+      dedup: deps.redis ? createRedisDedup({ redis: deps.redis, logger }, { namespace: options.namespace ?? '', windowDays }) : null,
+      geo: options.geoip === false ? null : geoipLite(),
+      logger,
+      fault,
+    },
+    { mode },
+  );
+  const tracer = trace.getTracer('inflow.worker');
+
+  let producer: Producer | undefined;
+  let emitter: ReturnType<typeof createEmitter> | undefined;
+  const consumers: Consumer[] = [];
+  const partitions = new Map<string, PartitionStatus>();
+  const processed: Record<string, number> = {};
+  let paused = false;
+  let running = false;
+  let retrying = false;
+  let startedAt: string | null = null;
+  let lastError: WorkerStatus['lastError'] = null;
+  let maintenance: NodeJS.Timeout | undefined;
+
+  /** Retries fn until it succeeds; false when the partition was revoked or the worker stopped meanwhile. */
+  async function untilDone(fn: () => Promise<void>, p: Pick<EachBatchPayload, 'heartbeat' | 'isRunning' | 'isStale'>, what: string): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fn();
+        retrying = false;
+        return true;
+      } catch (err) {
+        const dependency = (err as { dependency?: string }).dependency ?? 'unknown';
+        lastError = { at: new Date().toISOString(), message: (err as Error).message, dependency };
+        retrying = true;
+        batchRetries.inc({ dependency });
+        logger.error({ err, attempt, what }, 'batch step failed; holding the partition and retrying');
+        const backoff = Math.min(10_000, 200 * 2 ** attempt); // 0.2 s doubling to 10 s: a restart takes seconds
+        await sleep(backoff * (0.8 + Math.random() * 0.4));
+        if (!p.isRunning() || p.isStale()) return false;
+        await p.heartbeat().catch(() => {}); // the broker may be the thing that is down
+      }
+    }
+  }
+
+  async function eachBatch(consumer: Consumer, index: number, payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    for (let start = 0; start < batch.messages.length; start += batchSize) {
+      while (paused && isRunning() && !isStale()) {
+        await sleep(200);
+        await heartbeat().catch(() => {});
+      }
+      if (!isRunning() || isStale()) return;
+      const timer = batchDuration.startTimer();
+      const chunk = batch.messages.slice(start, start + batchSize);
+      const messages: InMessage[] = chunk.map((m) => ({
+        topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value, headers: headersOf(m),
+      }));
+      // the trace started at the edge continues here: one span per batch, linked to every message's trace
+      const links = messages.flatMap((m) => {
+        const ctx = propagation.extract(context.active(), m.headers);
+        const sc = trace.getSpanContext(ctx);
+        return sc ? [{ context: sc }] : [];
+      });
+      const span = tracer.startSpan('worker.batch', { links, attributes: { 'messaging.kafka.partition': batch.partition, 'messaging.batch.message_count': messages.length } });
+      let results: Awaited<ReturnType<typeof pipeline.process>> = [];
+      const done = await untilDone(
+        async () => {
+          results = await pipeline.process(messages);
+          await emitter!.emit(results);
+          fault('after_produce');
+        },
+        payload,
+        'process',
+      );
+      span.end();
+      if (!done || isStale()) return; // revoked meanwhile: the new owner redelivers; never commit a revoked partition
+      const last = chunk[chunk.length - 1]!.offset;
+      const next = (BigInt(last) + 1n).toString();
+      const committed = await untilDone(() => consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]), payload, 'commit');
+      if (!committed) return;
+      resolveOffset(last);
+      await heartbeat().catch(() => {});
+      timer();
+      for (const r of results) {
+        eventsProcessed.inc({ outcome: r.outcome.status });
+        processed[r.outcome.status] = (processed[r.outcome.status] ?? 0) + 1;
+        if (r.dlq) dlqEvents.inc({ reason: r.dlq.reason });
+      }
+      const hw = BigInt(batch.highWatermark);
+      const lag = Number(hw > BigInt(next) ? hw - BigInt(next) : 0n);
+      consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
+      partitions.set(`${batch.topic}:${batch.partition}`, { topic: batch.topic, partition: batch.partition, committed: next, highWatermark: batch.highWatermark, lag, consumer: index });
+    }
+  }
+
+  async function maintain(): Promise<void> {
+    try {
+      const done = await maintainPartitions(deps.sql, { windowDays, aheadDays: options.aheadDays ?? 3 });
+      if (done.length) logger.info({ done }, 'processed_events partitions maintained');
+    } catch (err) {
+      logger.warn({ err }, 'processed_events maintenance failed; retried next hour');
+    }
+  }
+
+  return {
+    async start() {
+      if (mode === 'exactly-once') await maintain();
+      maintenance = setInterval(() => void maintain(), 3_600_000); // hourly: partitions exist days ahead, so a missed run costs nothing
+      maintenance.unref();
+      producer = deps.kafka.producer({ allowAutoTopicCreation: false });
+      await producer.connect();
+      emitter = createEmitter({ producer, registry: deps.registry }, { topics: options.emit });
+      for (let i = 0; i < concurrency; i++) {
+        const consumer = deps.kafka.consumer({
+          groupId: options.groupId,
+          sessionTimeout: 30_000, // a batch that waits on a dependency heartbeats; 30 s covers one slow attempt
+          heartbeatInterval: 3_000,
+          maxBytesPerPartition: 1_048_576, // ~1-2k events per fetch: several Postgres batches per fetch
+          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 }, // a broker restart must not end the consumer
+        });
+        consumer.on(consumer.events.CRASH, (e) => {
+          lastError = { at: new Date().toISOString(), message: String((e.payload.error as Error | undefined)?.message), dependency: 'kafka' };
+          logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+        });
+        consumer.on(consumer.events.GROUP_JOIN, (e) => logger.info({ consumer: i, assignment: e.payload.memberAssignment }, 'joined group'));
+        await consumer.connect();
+        await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: 1, // one batch at a time per consumer: the pool provides parallelism
+          eachBatch: (payload) => eachBatch(consumer, i, payload),
+        });
+        consumers.push(consumer);
+      }
+      running = true;
+      startedAt = new Date().toISOString();
+      logger.info({ topic: options.topic, concurrency, mode }, 'worker pool started');
+    },
+    async stop() {
+      clearInterval(maintenance);
+      running = false;
+      await Promise.all(consumers.splice(0).map((c) => c.disconnect().catch((err: unknown) => logger.warn({ err }, 'consumer disconnect failed'))));
+      await producer?.disconnect().catch(() => {});
+    },
+    pause() {
+      paused = true;
+      for (const c of consumers) c.pause([{ topic: options.topic }]);
+    },
+    resume() {
+      paused = false;
+      for (const c of consumers) c.resume([{ topic: options.topic }]);
+    },
+    status() {
+      return {
+        running, paused, consumers: consumers.length, retrying, startedAt, lastError, processed: { ...processed },
+        partitions: [...partitions.values()].sort((a, b) => a.partition - b.partition),
+      };
+    },
+  };
+}
