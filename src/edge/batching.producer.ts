@@ -1,0 +1,171 @@
+// kafkajs does not batch on its own: one awaited send per request costs a broker round trip each.
+// Here concurrent requests append to one queue; a single in-flight sendBatch (acks=all, idempotent producer)
+// carries everything that arrived while the previous one was on the wire, and each request awaits its own acks.
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { DependencyUnavailableError } from '../infra/errors.ts';
+import type { Logger } from '../infra/logger.ts';
+import { producerBatchSize, producerErrors } from './edge.metrics.ts';
+
+export interface ProduceMessage {
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+export interface BatchingProducer {
+  /** Resolves once every message is acknowledged by all in-sync replicas; rejects (retriable) on timeout or broker error. */
+  send(messages: ProduceMessage[]): Promise<void>;
+  /** True while the current producer is connected and its last batch succeeded. */
+  healthy(): boolean;
+  /** Waits for queued and in-flight batches, then disconnects. */
+  close(): Promise<void>;
+}
+
+export interface BatchingOptions {
+  lingerMs: number;
+  maxBatchMessages: number;
+  timeoutMs: number;
+}
+
+interface Entry {
+  messages: ProduceMessage[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+  settled: boolean;
+  timer: NodeJS.Timeout;
+}
+
+export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, options: BatchingOptions): BatchingProducer {
+  const log = deps.logger.child({ module: 'edge.producer' });
+  let queue: Entry[] = [];
+  let queued = 0;
+  let producer: { client: Producer; connected: Promise<void> } | undefined;
+  let inFlight: Promise<void> | undefined;
+  let lingerTimer: NodeJS.Timeout | undefined;
+  let lastOk = true;
+  let closing = false;
+
+  function current() {
+    if (!producer) {
+      const client = deps.kafka.producer({
+        idempotent: true, // with acks=all: a retried batch is written once
+        maxInFlightRequests: 1, // kafkajs keeps idempotent ordering only with one request in flight
+        createPartitioner: Partitioners.DefaultPartitioner, // murmur2, like the Java client: same key -> same partition
+        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000 }, // bounded: the request deadline answers 503 anyway
+      });
+      const connected = client.connect();
+      connected.catch(() => undefined);
+      producer = { client, connected };
+    }
+    return producer;
+  }
+
+  /** After an indeterminate failure the producer's sequence state is unknown: start a fresh one. */
+  function recreate(reason: string, err?: unknown) {
+    const old = producer;
+    producer = undefined;
+    lastOk = false;
+    producerErrors.inc({ kind: reason });
+    log.warn({ err, reason }, 'producer failed, recreating it');
+    if (old) old.client.disconnect().catch(() => undefined);
+  }
+
+  function settle(entry: Entry, err?: Error) {
+    if (entry.settled) return;
+    entry.settled = true;
+    clearTimeout(entry.timer);
+    if (err) entry.reject(err);
+    else entry.resolve();
+  }
+
+  function schedule() {
+    if (inFlight || queue.length === 0) return;
+    if (queued >= options.maxBatchMessages || options.lingerMs === 0) {
+      inFlight = flush();
+      return;
+    }
+    lingerTimer ??= setTimeout(() => {
+      lingerTimer = undefined;
+      if (!inFlight) inFlight = flush();
+    }, options.lingerMs);
+  }
+
+  async function flush(): Promise<void> {
+    const batch: Entry[] = [];
+    let count = 0;
+    while (queue.length && (count === 0 || count + queue[0]!.messages.length <= options.maxBatchMessages)) {
+      const entry = queue.shift()!;
+      queued -= entry.messages.length;
+      if (entry.settled) continue; // timed out while queued
+      batch.push(entry);
+      count += entry.messages.length;
+    }
+    try {
+      if (batch.length) await sendBatch(batch, count);
+    } finally {
+      inFlight = undefined;
+      if (queue.length) inFlight = flush(); // what queued up during this send goes now: the next batch
+    }
+  }
+
+  async function sendBatch(batch: Entry[], count: number): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const entry of batch) {
+      for (const m of entry.messages) {
+        let list = byTopic.get(m.topic);
+        if (!list) byTopic.set(m.topic, (list = []));
+        list.push({ key: m.key, value: m.value, headers: m.headers });
+      }
+    }
+    const p = current();
+    let watchdog: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        (async () => {
+          await p.connected;
+          await p.client.sendBatch({ acks: -1, timeout: options.timeoutMs, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        })(),
+        new Promise<never>((_, reject) => {
+          watchdog = setTimeout(() => reject(new Error('produce timed out')), options.timeoutMs);
+        }),
+      ]);
+      lastOk = true;
+      producerBatchSize.observe(count);
+      for (const entry of batch) settle(entry);
+    } catch (err) {
+      if (producer === p) recreate(err instanceof Error && err.message === 'produce timed out' ? 'timeout' : 'send', err);
+      const failure = new DependencyUnavailableError('kafka', 'the broker did not acknowledge in time', err);
+      for (const entry of batch) settle(entry, failure);
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
+  return {
+    send(messages) {
+      if (closing) return Promise.reject(new DependencyUnavailableError('kafka', 'the producer is shutting down'));
+      if (messages.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const entry: Entry = { messages, resolve, reject, settled: false, timer: undefined as unknown as NodeJS.Timeout };
+        // The request's own deadline: queued or on the wire, past it the caller answers 503, never 2xx.
+        entry.timer = setTimeout(() => settle(entry, new DependencyUnavailableError('kafka', 'produce timed out')), options.timeoutMs);
+        queue.push(entry);
+        queued += messages.length;
+        schedule();
+      });
+    },
+    healthy: () => lastOk,
+    async close() {
+      closing = true;
+      if (lingerTimer) {
+        clearTimeout(lingerTimer);
+        lingerTimer = undefined;
+        if (!inFlight) inFlight = flush();
+      }
+      while (inFlight) await inFlight;
+      if (producer) await producer.client.disconnect().catch(() => undefined);
+      producer = undefined;
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// HTTP envelope -> CrmEvent record (redpanda/schemas/crm-event.avsc). Pure: the edge routes, the worker's
+// /enqueue endpoint and the benchmark all call toCrmEvent. Unknown fields are kept in `metadata`, never dropped.
+import type avro from 'avsc';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from '@hono/zod-openapi';
+import { invalidPaths } from '../schemas/avro.codec.ts';
+import { schemaType } from '../schemas/schema-files.ts';
+import { DATA_SCHEMAS, EnvelopeBaseSchema, entityOf, type EntityKind, type FieldError } from './envelope.schema.ts';
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+export type LeadData = Nullable<z.infer<typeof DATA_SCHEMAS.lead>>;
+export type ContactData = Nullable<z.infer<typeof DATA_SCHEMAS.contact>>;
+export type OpportunityData = Nullable<z.infer<typeof DATA_SCHEMAS.opportunity>>;
+
+/** The Avro CrmEvent record; timestamp-millis fields are epoch-ms numbers. */
+export interface CrmEvent {
+  event_id: string;
+  tenant_id: string;
+  type: string;
+  entity_id: string;
+  occurred_at: number;
+  received_at: number;
+  source: string;
+  consent: boolean | null;
+  request_id: string | null;
+  idempotency_key: string | null;
+  lead: LeadData | null;
+  contact: ContactData | null;
+  opportunity: OpportunityData | null;
+  metadata: Record<string, string>;
+  traceparent: string | null;
+}
+
+export interface EventContext {
+  /** From the API key or webhook source, never from the body. */
+  tenantId: string;
+  /** api | lead_capture | webhook:<name> | ingest | replay | enqueue */
+  source: string;
+  receivedAt: number;
+  requestId?: string | null;
+  idempotencyKey?: string | null;
+  traceparent?: string | null;
+  /** Used when the envelope has no event_id (e.g. derived from an Idempotency-Key); otherwise a UUIDv7. */
+  eventId?: string;
+}
+
+export interface MapOptions {
+  /** seed 001 "no validation": scalars in text fields become strings, objects move to metadata instead of failing. */
+  lenient?: boolean;
+}
+
+export type MapResult = { ok: true; event: CrmEvent } | { ok: false; errors: FieldError[] };
+
+const ENVELOPE_KEYS = new Set(Object.keys(EnvelopeBaseSchema.shape));
+
+const FIELDS: Record<EntityKind, string[]> = {
+  lead: Object.keys(DATA_SCHEMAS.lead.shape),
+  contact: Object.keys(DATA_SCHEMAS.contact.shape),
+  opportunity: Object.keys(DATA_SCHEMAS.opportunity.shape),
+};
+
+let crmType: avro.Type | undefined;
+export function crmEventType(): avro.Type {
+  crmType ??= schemaType('crm-event');
+  return crmType;
+}
+
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function issuesToErrors(issues: z.core.$ZodIssue[], prefix = ''): FieldError[] {
+  return issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'), message: i.message }));
+}
+
+/** Splits data into the entity's known fields (camelCase accepted) and extras for metadata. */
+function splitData(kind: EntityKind, data: Record<string, unknown>, lenient: boolean) {
+  const known: Record<string, unknown> = {};
+  const extras: Record<string, unknown> = {};
+  const fields = FIELDS[kind];
+  for (const [key, value] of Object.entries(data)) {
+    const name = fields.includes(key) ? key : fields.includes(snake(key)) ? snake(key) : undefined;
+    if (name === undefined) extras[key] = value;
+    else if (lenient && name !== 'tags' && name !== 'amount' && value !== null && value !== undefined) {
+      if (typeof value === 'string') known[name] = value;
+      else if (typeof value === 'number' || typeof value === 'boolean') known[name] = String(value);
+      else extras[key] = value;
+    } else known[name] = value;
+  }
+  return { known, extras };
+}
+
+function fillNulls(kind: EntityKind, parsed: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(FIELDS[kind].map((f) => [f, parsed[f] ?? null]));
+}
+
+function toMetadata(...sources: Record<string, unknown>[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const source of sources) {
+    for (const [key, value] of Object.entries(source)) if (value !== undefined) out[key] = JSON.stringify(value);
+  }
+  return out;
+}
+
+export function toEpochMs(value: number | string): number {
+  return typeof value === 'number' ? value : Date.parse(value);
+}
+
+/** Validates one envelope and builds the CrmEvent the edge produces. Errors carry field paths. */
+export function toCrmEvent(input: unknown, ctx: EventContext, options: MapOptions = {}): MapResult {
+  if (!isPlainObject(input)) return { ok: false, errors: [{ path: '', message: 'an event must be a JSON object' }] };
+  const parsed = EnvelopeBaseSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, errors: issuesToErrors(parsed.error.issues) };
+  const env = parsed.data;
+  const kind = entityOf(env.type);
+  const { known, extras } = splitData(kind, env.data ?? {}, options.lenient ?? false);
+  const data = DATA_SCHEMAS[kind].safeParse(known);
+  if (!data.success) return { ok: false, errors: issuesToErrors(data.error.issues, 'data') };
+
+  const topExtras = Object.fromEntries(Object.entries(env).filter(([k]) => !ENVELOPE_KEYS.has(k)));
+  const record = fillNulls(kind, data.data);
+  const event: CrmEvent = {
+    event_id: env.event_id ?? ctx.eventId ?? uuidv7(),
+    tenant_id: ctx.tenantId,
+    type: env.type,
+    entity_id: env.entity_id,
+    occurred_at: toEpochMs(env.occurred_at),
+    received_at: ctx.receivedAt,
+    source: ctx.source,
+    consent: env.consent ?? null,
+    request_id: ctx.requestId ?? null,
+    idempotency_key: ctx.idempotencyKey ?? null,
+    lead: kind === 'lead' ? (record as LeadData) : null,
+    contact: kind === 'contact' ? (record as ContactData) : null,
+    opportunity: kind === 'opportunity' ? (record as OpportunityData) : null,
+    metadata: toMetadata(env.metadata ?? {}, topExtras, extras),
+    traceparent: ctx.traceparent ?? null,
+  };
+  // The zod schemas mirror the Avro schema; this catches any drift before the broker would.
+  const avroErrors = invalidPaths(crmEventType(), event);
+  if (avroErrors.length) return { ok: false, errors: avroErrors.map((path) => ({ path, message: 'not valid for the CrmEvent Avro schema' })) };
+  return { ok: true, event };
+}

@@ -1,0 +1,45 @@
+// Edge metrics (names from seed 003), declared once per process and registered with the shared registry.
+import { Counter, Histogram } from 'prom-client';
+import { metricsRegistry } from '../infra/metrics.ts';
+
+export const eventsTotal = new Counter({
+  name: 'ingest_api_events_total',
+  help: 'Events received by the edge, by source (api, lead_capture, webhook:<name>, ingest) and status (accepted, duplicate, invalid, failed)',
+  labelNames: ['source', 'status'] as const,
+  registers: [metricsRegistry],
+});
+
+export const latencySeconds = new Histogram({
+  name: 'ingest_api_latency_seconds',
+  help: 'Edge HTTP response time, by route and status code',
+  labelNames: ['route', 'code'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [metricsRegistry],
+});
+
+export const producerErrors = new Counter({
+  name: 'edge_producer_errors_total',
+  help: 'Produce batches that failed (timeout or broker error); the producer is recreated after each',
+  labelNames: ['kind'] as const,
+  registers: [metricsRegistry],
+});
+
+export const producerBatchSize = new Histogram({
+  name: 'edge_producer_batch_messages',
+  help: 'Messages per produce batch (requests share batches)',
+  buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+  registers: [metricsRegistry],
+});
+
+export const dlqTotal = new Counter({
+  name: 'edge_dlq_messages_total',
+  help: 'Rejected inputs written to crm.events.dlq, by reason',
+  labelNames: ['reason'] as const,
+  registers: [metricsRegistry],
+});
+
+export const rateLimited = new Counter({
+  name: 'edge_rate_limited_total',
+  help: 'Requests refused with 429',
+  registers: [metricsRegistry],
+});
