@@ -25,12 +25,13 @@ const REDACT = [
   'req.headers["webhook-signature"]',
 ];
 
-export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>, name = 'inflow'): Logger {
-  return pino({
+export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>, name = 'inflow', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level: cfg.LOG_LEVEL,
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
