@@ -2,7 +2,6 @@
 // so inside `inflow start all` it shares the embedded chDB engine with the API; alone it owns the folder.
 import type { StartRole } from '../app/role.ts';
 import { createKafka, topicName } from '../infra/kafka.ts';
-import { migrateClickHouse } from '../migrate/clickhouse.migrate.ts';
 import { createDecoder } from '../schemas/avro.codec.ts';
 import { createSchemaRegistry } from '../schemas/registry.client.ts';
 import { schemaType } from '../schemas/schema-files.ts';
@@ -11,10 +10,7 @@ import { createOutcomesStore } from './outcomes.store.ts';
 import { applyRetention } from './retention.ts';
 
 const start: StartRole = async ({ cfg, logger, shutdown, clickhouse }) => {
-  const ch = clickhouse();
-  // Idempotent: a sink started against a fresh folder or server gets its tables and views.
-  const applied = await migrateClickHouse(ch, cfg.CLICKHOUSE_DATABASE);
-  if (applied.length) logger.info({ applied }, 'ClickHouse DDL applied');
+  const ch = clickhouse(); // the DDL (clickhouse/) was applied by startRoles before any role started
   if (cfg.ANALYTICS_RETENTION_DAYS) {
     const changed = await applyRetention(ch, cfg.CLICKHOUSE_DATABASE, cfg.ANALYTICS_RETENTION_DAYS);
     if (changed.length) logger.info({ days: cfg.ANALYTICS_RETENTION_DAYS, tables: changed }, 'retention changed');

@@ -1,6 +1,7 @@
 // The sink end to end: Outcome records on a crm.outcomes topic of this test's own land in ClickHouse exactly once.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOutcomesSink, type OutcomesSink } from '../../src/analytics/outcomes.sink.ts';
+import { batchToken, toRowLine } from '../../src/analytics/outcome.row.ts';
 import { createOutcomesStore } from '../../src/analytics/outcomes.store.ts';
 import type { ClickHouseClient } from '../../src/infra/clickhouse.ts';
 import { createKafka } from '../../src/infra/kafka.ts';
@@ -79,6 +80,22 @@ describe('outcomes sink', () => {
     expect(latency.n).toBe(1000);
     const lat = await one<{ max: number; min: number }>(`SELECT max(latency_ms) AS max, min(latency_ms) AS min FROM ${db}.outcomes WHERE tenant_id = {t:String}`, { t: tenant });
     expect(lat).toEqual({ max: 100, min: 10 });
+  });
+
+  it('drops a repeated insert with the same deduplication token, in the table and in every view', async () => {
+    const tenant = unique('tenant');
+    const store = createOutcomesStore(ch, db);
+    const lines = outcomes(tenant, 300).map((o, i) => toRowLine(o, { topic: 'x', partition: 9, offset: i }));
+    const token = batchToken(unique('tok'), [{ partition: 9, first: 0, last: 299 }]);
+    await store.insert(lines, token);
+    await store.insert(lines, token); // a retry after a timeout that had in fact succeeded
+    await store.insert(lines.slice(0, 10), unique('other')); // a different token is not dropped (held positions guard that case)
+    const raw = await one<{ rows: number }>(`SELECT count() AS rows FROM ${db}.outcomes WHERE tenant_id = {t:String}`, { t: tenant });
+    expect(raw.rows).toBe(310);
+    const views = await one<{ n: number }>(`SELECT sum(n) AS n FROM ${db}.outcomes_per_minute WHERE tenant_id = {t:String}`, { t: tenant });
+    expect(views.n).toBe(310);
+    const positions = await store.positions('x', [9]);
+    expect(positions.get(9)).toBe(299);
   });
 
   it('pauses while ClickHouse refuses inserts and loses nothing once it accepts them again', async () => {
