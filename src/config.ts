@@ -80,6 +80,14 @@ const EnvSchema = z.object({
   ANALYTICS_RETENTION_DAYS: positiveInt.optional(), // when set, the sink sets this TTL on outcomes and the views at start
   ANALYTICS_SQL_ENDPOINT: z.enum(['on', 'off']).default('off'), // POST /v1/admin/sql for `inflow sql` in embedded mode (cross-tenant: admin keys only)
 
+  // worker pool (docs/pipeline.md)
+  WORKER_CONCURRENCY: positiveInt.max(6).default(2), // consumers in the pool when --concurrency is not given (crm.events has 6 partitions)
+  WORKER_BATCH_SIZE: positiveInt.max(5_000).default(500), // events per Postgres transaction: amortises round trips, bounds a bisect
+  WORKER_GROUP_ID: z.string().min(1).optional(), // consumer group; default <KAFKA_TOPIC_PREFIX>inflow-worker
+  WORKER_GEOIP: z.enum(['on', 'off']).default('on'), // IP -> country/city with geoip-lite (~100 MB of memory)
+  DEDUP_WINDOW_DAYS: positiveInt.max(90).default(7), // processed_events partitions and Redis marks are kept this long (= crm.events retention)
+  INFLOW_FAULT_POINT: z.enum(['after_pg_commit', 'after_redis_write', 'after_produce']).optional(), // tests only: the worker SIGKILLs itself there
+
 }).superRefine((e, ctx) => {
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'required when NODE_ENV=production' });
 });

@@ -85,3 +85,20 @@ export function createApiKeyVerifier(sql: Sql, { ttlMs = 30_000 } = {}): ApiKeyV
     },
   };
 }
+
+export interface ApiKeyListing {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+/** A tenant's keys without their hashes (the clear key was shown once, at creation). */
+export function listApiKeys(sql: Sql, tenantId: string): Promise<ApiKeyListing[]> {
+  return sql<ApiKeyListing[]>`
+    select id, name, prefix, scopes, created_at, last_used_at, revoked_at from api_keys
+    where tenant_id = ${tenantId} order by created_at, id -- api-keys.list`;
+}

@@ -11,6 +11,10 @@ export interface UserPrincipal {
   tenantId: string;
   role: 'admin' | 'editor' | 'viewer';
   tokenId: string;
+  /** The login session (refresh-token family) the token belongs to; logout revokes it. */
+  sessionId?: string;
+  /** Expiry of the token, epoch seconds (logout denylists it until then). */
+  expiresAt?: number;
 }
 
 export type Principal = ApiKeyPrincipal | UserPrincipal;

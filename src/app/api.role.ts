@@ -1,7 +1,18 @@
-// The api role: accounts, contacts, analytics and bulk-action APIs (issues 5-7). Placeholder until that issue lands: it says so instead of pretending to run.
+// The api role: accounts, contacts, analytics and bulk-action APIs. Each area adds its routers to the list below
+// (one line each); `api` carries the shared clients and `api.access(scope)`, the one auth + role + rate-limit check.
+import { accountsRoutes } from '../accounts/accounts.routes.ts';
+import { createApiDeps } from '../accounts/api.deps.ts';
+import { contactsRoutes } from '../contacts/contacts.routes.ts';
 import type { StartRole } from './role.ts';
 
-const start: StartRole = async ({ logger }) => {
-  logger.warn('role not built yet: accounts, contacts, analytics and bulk-action APIs (issues 5-7)');
+const start: StartRole = async ({ cfg, logger, shutdown, http }) => {
+  const api = await createApiDeps(cfg, logger, shutdown);
+  const mounts = [
+    ...accountsRoutes(api), // /v1/auth /auth /api/auth /v1/users /v1/api-keys
+    ...contactsRoutes(api), // /v1/contacts /contacts /api/contacts
+  ];
+  for (const [path, router] of mounts) http.route(path, router);
+  await api.relay.start(); // the contacts outbox -> crm.changes + crm.outcomes
+  logger.info({ routes: mounts.map(([p]) => p) }, 'api role started');
 };
 export default start;
