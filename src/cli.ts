@@ -96,6 +96,45 @@ program
     await startRoles(config(), roles, opts);
   });
 
+const bench = program
+  .command('bench')
+  .description('load benchmark against a running inflow: scenarios ingest-single | ingest-batch | mixed | bulk | soak; JSON + HTML reports (bench/README.md)')
+  .argument('<scenario>', 'ingest-single | ingest-batch | mixed | bulk | soak')
+  .option('--url <url>', 'inflow to drive (default http://HTTP_HOST:HTTP_PORT)')
+  .option('--duration <d>', 'how long to send, e.g. 60s, 5m (default 60s; soak 10m)')
+  .option('--count <n>', 'events to send instead of a duration')
+  .option('--rate <n>', 'fixed rate in events/s (default: closed loop, as fast as the connections go)')
+  .option('--find-max', 'ramp fixed-rate steps until errors, latency or lag show the knee')
+  .option('--step <d>', 'find-max step length (default 10s)')
+  .option('--connections <n>', 'keep-alive connections (default 64 single, 16 batched)')
+  .option('--tenants <n>', 'bench tenants (default 4)')
+  .option('--keys-per-tenant <n>', 'API keys per tenant, round-robin (default 2; the edge limits each key)')
+  .option('--cardinality <n>', 'distinct entities per tenant (default 1000000)')
+  .option('--batch <n>', 'events per request (scenario default)')
+  .option('--duplicates <share>', 'share of resent events, 0..0.99')
+  .option('--invalid <share>', 'share of schema-invalid events, 0..0.99')
+  .option('--ceilings <list>', 'http,broker,postgres,clickhouse or none (default all)')
+  .option('--no-check', 'skip the exactly-once correctness check')
+  .option('--drain-timeout <d>', 'how long to wait for the pipeline to catch up (default 120s)')
+  .option('--bulk-contacts <n>', 'bulk scenario: contacts the bulk action covers (default 100000)')
+  .option('--out <dir>', 'report folder (default bench/reports)')
+  .option('--seed <n>', 'event generator seed')
+  .option('--no-progress', 'no progress bar')
+  .action(async (scenario: string, opts: Record<string, string | boolean | undefined>) => {
+    const { benchCommand } = await import('./bench/bench.command.ts');
+    const ok = await benchCommand(config(), scenario, opts, process.argv.slice(3));
+    process.exit(ok ? 0 : 1); // kafkajs and postgres sockets may linger; the report is written
+  });
+bench
+  .command('compare')
+  .description('print the differences between two bench reports')
+  .argument('<a>', 'baseline report (.json)')
+  .argument('<b>', 'new report (.json)')
+  .action(async (a: string, b: string) => {
+    const { compareCommand } = await import('./bench/bench.command.ts');
+    console.log(compareCommand(a, b));
+  });
+
 const keys = program.command('keys').description('per-tenant API keys');
 keys
   .command('create')
