@@ -23,8 +23,8 @@ export async function loadProcessed(tx: TransactionSql | Sql, keys: ProcessedKey
   const rows = await tx.unsafe<{ tenant_id: string; event_id: string; bucket: string; status: ProcessedRow['status']; reason: string | null; topic: string; partition: number; offset: string; outcome: Outcome; changes: Change[] }[]>(
     `select p.tenant_id, p.event_id, to_char(p.bucket, 'YYYY-MM-DD') as bucket, p.status, p.reason, p.topic, p.partition, p."offset"::text as offset, p.outcome, p.changes
      from processed_events p
-     join unnest($1::text[], $2::text[], $3::date[]) as k(tenant_id, event_id, bucket)
-       on p.tenant_id = k.tenant_id and p.event_id = k.event_id and p.bucket = k.bucket -- pipeline.processed.load`,
+     join unnest($1::text[], $2::text[], $3::text[]) as k(tenant_id, event_id, bucket)
+       on p.tenant_id = k.tenant_id and p.event_id = k.event_id and p.bucket = k.bucket::date -- pipeline.processed.load`,
     [keys.map((k) => k.tenantId), keys.map((k) => k.eventId), keys.map((k) => k.bucket)] as never,
   );
   return new Map(
@@ -53,7 +53,9 @@ export async function recordProcessed(tx: TransactionSql, rows: ProcessedRow[]):
   const col = <T>(f: (r: ProcessedRow) => T) => rows.map(f);
   const written = await tx.unsafe(
     `insert into processed_events as p (tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome, changes)
-     select * from unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::jsonb[], $13::jsonb[])
+     select tenant_id, event_id, bucket::date, status, reason, topic, partition::int, "offset"::bigint, entity_type, entity_id, entity_version::bigint, outcome::jsonb, changes::jsonb
+     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+       as r(tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome, changes)
      on conflict (tenant_id, event_id, bucket) do update
        set status = excluded.status, reason = excluded.reason, topic = excluded.topic, partition = excluded.partition, "offset" = excluded."offset",
            entity_type = excluded.entity_type, entity_id = excluded.entity_id, entity_version = excluded.entity_version,
@@ -87,12 +89,14 @@ export async function recordDlq(tx: TransactionSql, rows: DlqRow[]): Promise<voi
   const col = <T>(f: (r: DlqRow) => T) => rows.map(f);
   await tx.unsafe(
     `insert into dlq_events (tenant_id, event_id, event_type, reason, detail, topic, partition, "offset", message_key, payload, headers)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], $9::text[], $10::bytea[], $11::jsonb[])
+     select tenant_id, event_id, event_type, reason, detail, topic, partition::int, "offset"::bigint, message_key, decode(payload, 'hex'), headers::jsonb
+     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+       as r(tenant_id, event_id, event_type, reason, detail, topic, partition, "offset", message_key, payload, headers)
      on conflict (topic, partition, "offset") do nothing -- pipeline.dlq.record`,
     [
       col((r) => r.tenantId), col((r) => r.eventId), col((r) => r.eventType), col((r) => r.reason), col((r) => r.detail),
       col((r) => r.position.topic), col((r) => String(r.position.partition)), col((r) => r.position.offset), col((r) => r.key),
-      col((r) => (r.payload ? '\\x' + r.payload.toString('hex') : null)), col((r) => JSON.stringify(r.headers)),
+      col((r) => (r.payload ? r.payload.toString('hex') : null)), col((r) => JSON.stringify(r.headers)),
     ] as never,
   );
 }
