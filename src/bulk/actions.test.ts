@@ -23,9 +23,9 @@ describe('decide', () => {
     expect(decide('assign_owner', { owner_id: 'u2' }, 'c1', row(), NOW)).toMatchObject({ set: { owner_id: 'u2' }, before: { owner_id: 'u1' } });
   });
   it('reverts to the before-image unless the contact changed since', () => {
-    const image = { id: 'c1', version: 3, before: { first_name: 'Old' } };
-    expect(decide('revert', {}, 'c1', row(), NOW, image)).toMatchObject({ kind: 'change', set: { first_name: 'Old' }, before: { first_name: 'Ann' } });
-    expect(decide('revert', {}, 'c1', row({ version: 4 }), NOW, image)).toMatchObject({ kind: 'skip', reason: 'modified_after_bulk_action' });
+    const image = { id: 'c1', version: 3, before: { first_name: 'Old' }, after: { first_name: 'Ann' } };
+    expect(decide('revert', {}, 'c1', row({ version: 9, tags: ['z'] }), NOW, image)).toMatchObject({ kind: 'change', set: { first_name: 'Old' }, before: { first_name: 'Ann' } });
+    expect(decide('revert', {}, 'c1', row({ first_name: 'Changed' }), NOW, image)).toMatchObject({ kind: 'skip', reason: 'modified_after_bulk_action' });
   });
 });
 

@@ -26,9 +26,10 @@ export interface ContactRow {
 
 export interface BeforeImage {
   id: string;
-  /** version after this action's change: a revert skips a contact that changed again since */
   version?: number;
   before: Partial<Record<WritableColumn, ColumnValue>>;
+  /** the values this action set: a revert skips a contact whose fields changed again since */
+  after?: Partial<Record<WritableColumn, ColumnValue>>;
 }
 
 export type Decision =
@@ -98,7 +99,7 @@ export function decide(action: Action, payload: Payload, id: string, row: Contac
       return deleted ? change({ deleted_at: null }) : { id, kind: 'skip', reason: 'not_deleted' };
     case 'revert': {
       if (!image) return { id, kind: 'skip', reason: 'nothing_to_revert' };
-      if (image.version !== undefined && row.version !== image.version) return { id, kind: 'skip', reason: 'modified_after_bulk_action' };
+      if (image.after && Object.entries(image.after).some(([k, v]) => !same(row[k], v))) return { id, kind: 'skip', reason: 'modified_after_bulk_action' };
       return change(image.before);
     }
   }

@@ -50,7 +50,7 @@ export async function createAction(sql: Sql, a: NewAction, ids?: { ids: string[]
   return sql.begin(async (tx) => {
     const [row] = await tx<BulkActionRow[]>`
       insert into bulk_actions (id, tenant_id, idempotency_key, action, target, payload, status, scheduled_at, rate_limit_per_sec, reverts_id, chunk_size, created_by)
-      values (${a.id}, ${a.tenantId}, ${a.idempotencyKey}, ${a.action}, ${JSON.stringify(a.target)}::jsonb, ${JSON.stringify(a.payload)}::jsonb,
+      values (${a.id}, ${a.tenantId}, ${a.idempotencyKey}, ${a.action}, ${tx.json(a.target as never)}, ${tx.json(a.payload as never)},
               ${a.status}, ${a.scheduledAt}, ${a.rateLimitPerSec}, ${a.revertsId}, ${a.chunkSize}, ${a.createdBy})
       on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
       returning * -- bulk.createAction`;

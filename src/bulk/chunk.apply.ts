@@ -64,7 +64,7 @@ type UpdatedRow = { id: string; version: string | number; entity: Record<string,
 async function runUpdate(tx: TransactionSql, tenantId: string, changes: Change[]): Promise<UpdatedRow[]> {
   const rows = await tx.unsafe<UpdatedRow[]>(UPDATE_SQL, [
     tenantId,
-    JSON.stringify(changes.map((c) => ({ id: c.id, s: c.set }))),
+    changes.map((c) => ({ id: c.id, s: c.set })) as never, // a jsonb parameter: postgres.js serializes it once
   ]);
   return [...rows];
 }
@@ -99,7 +99,7 @@ export async function recordCancelled(sql: Sql, chunk: ChunkInput): Promise<Chun
   const results: ResultTuple[] = chunk.entity_ids.map((id, i) => [id, 'skipped', 'cancelled', null, chunk.row_numbers[i] ?? null]);
   const [row] = await sql<{ applied_at: Date }[]>`
     insert into bulk_chunks (bulk_action_id, chunk_no, tenant_id, status, attempts, size, succeeded, failed, skipped, results, duration_ms)
-    values (${chunk.bulk_action_id}, ${chunk.chunk_no}, ${chunk.tenant_id}, 'cancelled', 0, ${results.length}, 0, 0, ${results.length}, ${JSON.stringify(results)}::jsonb, 0)
+    values (${chunk.bulk_action_id}, ${chunk.chunk_no}, ${chunk.tenant_id}, 'cancelled', 0, ${results.length}, 0, 0, ${results.length}, ${sql.json(results as never)}, 0)
     on conflict do nothing returning applied_at -- bulk.recordCancelled`;
   if (!row) return replayed(sql, chunk);
   return { kind: 'cancelled', results, attempts: 0, appliedAt: row.applied_at, durationMs: 0, entities: new Map() };
@@ -158,13 +158,13 @@ export async function applyChunk(sql: Sql, chunk: ChunkInput, options: ApplyOpti
           if (v !== undefined) return [d.id, 'succeeded', null, v, row];
           return [d.id, 'failed', failed.get(d.id) ?? 'not updated', null, row];
         });
-        const beforeImages: BeforeImage[] = changes.filter((c) => versions.has(c.id)).map((c) => ({ id: c.id, version: versions.get(c.id), before: c.before }));
+        const beforeImages: BeforeImage[] = changes.filter((c) => versions.has(c.id)).map((c) => ({ id: c.id, version: versions.get(c.id), before: c.before, after: c.set }));
         const count = (s: ContactStatus) => results.filter((r) => r[1] === s).length;
         const durationMs = Math.round(performance.now() - started);
         const [led] = await tx<{ applied_at: Date }[]>`
           insert into bulk_chunks (bulk_action_id, chunk_no, tenant_id, status, attempts, size, succeeded, failed, skipped, results, before_images, duration_ms)
           values (${chunk.bulk_action_id}, ${chunk.chunk_no}, ${chunk.tenant_id}, 'applied', ${attempt}, ${results.length},
-                  ${count('succeeded')}, ${count('failed')}, ${count('skipped')}, ${JSON.stringify(results)}::jsonb, ${JSON.stringify(beforeImages)}::jsonb, ${durationMs})
+                  ${count('succeeded')}, ${count('failed')}, ${count('skipped')}, ${tx.json(results as never)}, ${tx.json(beforeImages as never)}, ${durationMs})
           returning applied_at -- bulk.writeLedger`;
         return {
           kind: 'applied' as const,

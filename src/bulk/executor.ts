@@ -31,6 +31,8 @@ export interface BulkExecutorDeps {
   registry: SchemaRegistry;
   limiter: RateLimiter;
   logger: Logger;
+  /** Called after each chunk is handled (tests count chunks per executor). */
+  onChunk?: (chunk: { bulk_action_id: string; chunk_no: number; kind: ChunkOutcome['kind'] }) => void;
 }
 
 interface ActionInfo {
@@ -42,7 +44,7 @@ interface ActionInfo {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, logger }: BulkExecutorDeps) {
+export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, logger, onChunk }: BulkExecutorDeps) {
   const log = logger.child({ module: 'bulk.executor' });
   const chunksTopic = topicName(cfg, 'crm.bulk.chunks');
   const outcomesTopic = topicName(cfg, 'crm.outcomes');
@@ -131,6 +133,7 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, logger 
         ].filter((t) => t.messages.length > 0),
       }),
     );
+    onChunk?.({ bulk_action_id: chunk.bulk_action_id, chunk_no: chunk.chunk_no, kind: outcome.kind });
   }
 
   return {
