@@ -106,11 +106,15 @@ export async function updateContact(
   }
   const set: Record<string, unknown> = {};
   for (const k of WRITABLE) if (k in v) set[k] = k === 'metadata' ? tx.json(v[k] as Record<string, never>) : v[k];
-  const [row] = await tx<ContactRow[]>`
-    update contacts set ${Object.keys(set).length ? tx`${tx(set, ...Object.keys(set))},` : tx``}
-      version = version + 1, updated_at = now(), last_occurred_at = greatest(last_occurred_at, now())
-    where tenant_id = ${ctx.tenantId} and id = ${id}
-    returning ${tx.unsafe(COLUMNS)} -- contacts.update`;
+  const cols = Object.keys(set);
+  const bump = tx`version = version + 1, updated_at = now(), last_occurred_at = greatest(last_occurred_at, now())`;
+  const [row] = cols.length
+    ? await tx<ContactRow[]>`
+        update contacts set ${tx(set, ...cols)}, ${bump} where tenant_id = ${ctx.tenantId} and id = ${id}
+        returning ${tx.unsafe(COLUMNS)} -- contacts.update`
+    : await tx<ContactRow[]>`
+        update contacts set ${bump} where tenant_id = ${ctx.tenantId} and id = ${id}
+        returning ${tx.unsafe(COLUMNS)} -- contacts.touch`;
   return committed(tx, ctx, op, row!);
 }
 
