@@ -78,7 +78,7 @@ describe('create', () => {
     });
     const body = (await res.json()) as { matched: number; sample: { id: string; before: unknown; after: unknown }[] };
     expect(res.status).toBe(200);
-    expect(body.matched).toBe(9); // g % 7 in (1, 2) for g = 1..30
+    expect(body.matched).toBe(10); // g % 7 in (1, 2) for g = 1..30: 1,2,8,9,15,16,22,23,29,30
     expect(body.sample[0]).toEqual({ id: 'c-0000001', before: { owner_id: 'owner-1' }, after: { owner_id: 'owner-new' } });
     const [n] = await w.sql<{ n: number }[]>`select count(*)::int as n from contacts where tenant_id = ${t.id} and owner_id = 'owner-new'`;
     expect(n!.n).toBe(0);
