@@ -135,6 +135,35 @@ bench
     console.log(compareCommand(a, b));
   });
 
+program
+  .command('sql')
+  .description('read-only SQL on the configured ClickHouse (tables: docs/analytics.md); e.g. inflow sql "SELECT status, count() FROM outcomes GROUP BY status"')
+  .argument('<query>', 'one SELECT / WITH / SHOW / DESCRIBE / EXPLAIN statement')
+  .addOption(new Option('--format <format>', 'output').choices(['table', 'csv', 'json']).default('table'))
+  .option('--key <key>', 'admin API key, when a running inflow process owns the embedded chDB folder (default INFLOW_API_KEY)')
+  .action(async (query: string, opts: { format: 'table' | 'csv' | 'json'; key?: string }) => {
+    const { sqlCommand } = await import('./analytics/sql.command.ts');
+    console.log(await sqlCommand(config(), query, opts));
+  });
+
+program
+  .command('dlq')
+  .description("the worker's dead letters: list [filters] | show <id> | replay [filters] (replay keeps event ids: replaying twice is harmless)")
+  .argument('<action>', 'list | show | replay')
+  .argument('[id]', 'show: the dead letter id')
+  .option('--reason <reason>', 'e.g. no_consent, undecodable, apply_failed (matches apply_failed:<SQLSTATE>)')
+  .option('--since <time>', 'ISO time or a duration back from now: 30m, 24h, 7d')
+  .option('--event-id <id>', 'one event')
+  .option('--tenant <tenant>', 'one tenant')
+  .option('--limit <n>', 'at most this many (list default 100)')
+  .option('--all', 'include letters already replayed (replay: send them again)')
+  .option('--json', 'list: print JSON')
+  .action(async (action: 'list' | 'show' | 'replay', id: string | undefined, opts: Record<string, string | boolean | undefined>) => {
+    if (!['list', 'show', 'replay'].includes(action)) throw new Error(`unknown dlq action "${action}": list, show or replay`);
+    const { dlqCommand } = await import('./pipeline/dlq.command.ts');
+    console.log(await dlqCommand(config(), action, id, opts));
+  });
+
 const keys = program.command('keys').description('per-tenant API keys');
 keys
   .command('create')

@@ -2,14 +2,16 @@
 // (one line each); `api` carries the shared clients and `api.access(scope)`, the one auth + role + rate-limit check.
 import { accountsRoutes } from '../accounts/accounts.routes.ts';
 import { createApiDeps } from '../accounts/api.deps.ts';
+import { analyticsRoutes } from '../analytics/analytics.routes.ts';
 import { contactsRoutes } from '../contacts/contacts.routes.ts';
 import type { StartRole } from './role.ts';
 
-const start: StartRole = async ({ cfg, logger, shutdown, http }) => {
+const start: StartRole = async ({ cfg, logger, shutdown, http, clickhouse }) => {
   const api = await createApiDeps(cfg, logger, shutdown);
   const mounts = [
     ...accountsRoutes(api), // /v1/auth /auth /api/auth /v1/users /v1/api-keys
     ...contactsRoutes(api), // /v1/contacts /contacts /api/contacts
+    ...analyticsRoutes(api, clickhouse(), cfg), // /v1/analytics, /v1/admin/sql (ANALYTICS_SQL_ENDPOINT=on)
   ];
   for (const [path, router] of mounts) http.route(path, router);
   await api.relay.start(); // the contacts outbox -> crm.changes + crm.outcomes
