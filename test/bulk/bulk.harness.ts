@@ -102,7 +102,7 @@ export async function createBulkWorld(options: { executors?: number; clickhouse?
   }
 
   /** Every outcome on this world's crm.outcomes topic, decoded. */
-  async function readOutcomes(expected: number, timeoutMs = 60_000) {
+  async function readOutcomes(expected: number, timeoutMs = 60_000, bulkActionId?: string) {
     const consumer = kafka.consumer({ groupId: unique('g.bulk-outcomes') });
     const decoder = createDecoder(registry, schemaType('outcome'));
     const out: Record<string, unknown>[] = [];
@@ -110,7 +110,11 @@ export async function createBulkWorld(options: { executors?: number; clickhouse?
     await consumer.subscribe({ topic: topicName(cfg, 'crm.outcomes'), fromBeginning: true });
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) if (m.value) out.push((await decoder.decode<Record<string, unknown>>(m.value)).value);
+        for (const m of batch.messages) {
+          if (!m.value) continue;
+          const { value } = await decoder.decode<Record<string, unknown>>(m.value);
+          if (!bulkActionId || value.bulk_action_id === bulkActionId) out.push(value);
+        }
       },
     });
     await waitFor(`${expected} outcomes`, async () => out.length >= expected, timeoutMs, 200);
