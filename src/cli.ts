@@ -164,6 +164,31 @@ program
     console.log(await dlqCommand(config(), action, id, opts));
   });
 
+// bulk actions (docs/bulk.md): an HTTP client of the bulk-actions API
+(await import('./bulk/bulk.cli.ts')).registerBulkCommands(program.command('bulk').description('bulk actions over contacts: create, status, watch, cancel, revert, errors, list'));
+
+// seed 002's webhook simulator (docs/edge.md)
+program
+  .command('simulate')
+  .description('send signed test traffic: simulate webhooks --target URL --rate N --count M')
+  .argument('<what>', 'webhooks')
+  .requiredOption('--target <url>', 'e.g. http://127.0.0.1:3000/api/webhooks or .../v1/webhooks/<source>')
+  .option('--rate <n>', 'deliveries per second', (v) => Number(v), 10)
+  .option('--count <n>', 'deliveries to send', (v) => Number.parseInt(v, 10), 100)
+  .option('--secret <secret>', 'signing secret (default: the first of ACME_WEBHOOK_SECRET)')
+  .addOption(new Option('--scheme <scheme>', 'signature headers').choices(['acme', 'standard']).default('acme'))
+  .option('--replay-ratio <share>', 'share of deliveries re-sent with the same id', (v) => Number(v), 0)
+  .option('--no-progress', 'no progress bar')
+  .action(async (what: string, opts: { target: string; rate: number; count: number; secret?: string; scheme: 'acme' | 'standard'; replayRatio: number; progress: boolean }) => {
+    if (what !== 'webhooks') throw new Error(`unknown simulation "${what}": webhooks`);
+    const secret = opts.secret ?? config().ACME_WEBHOOK_SECRET?.split(',')[0];
+    if (!secret) throw new Error('no signing secret: pass --secret or set ACME_WEBHOOK_SECRET');
+    const { simulateWebhooks } = await import('./edge/simulate.command.ts');
+    const summary = await simulateWebhooks({ ...opts, secret });
+    console.log(`\nsent ${summary.sent} in ${summary.seconds.toFixed(1)} s; by status: ${Object.entries(summary.byStatus).map(([s, n]) => `${s}=${n}`).join(' ')}; duplicates acknowledged: ${summary.duplicates}; p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms`);
+    if (Object.keys(summary.byStatus).some((s) => !/^2/.test(s))) process.exitCode = 1;
+  });
+
 const keys = program.command('keys').description('per-tenant API keys');
 keys
   .command('create')

@@ -10,7 +10,7 @@ import { createRateLimiter } from '../../src/bulk/rate-limit.ts';
 import type { ClickHouseClient } from '../../src/infra/clickhouse.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
 import { createLogger } from '../../src/infra/logger.ts';
-import { createPostgres, type Sql } from '../../src/infra/postgres.ts';
+import { createPostgres } from '../../src/infra/postgres.ts';
 import { createRedis } from '../../src/infra/redis.ts';
 import { createDecoder } from '../../src/schemas/avro.codec.ts';
 import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
