@@ -23,6 +23,8 @@ const FILTERS = {
 export type Filters = { [K in keyof typeof FILTERS]?: z.infer<(typeof FILTERS)[K]> };
 export const FILTER_FIELDS = Object.keys(FILTERS) as (keyof typeof FILTERS)[];
 
+/** How Postgres prints a timestamptz (the cursor of a time sort carries it verbatim). */
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
 const CONTROL = ['limit', 'cursor', 'sort', 'q', 'deleted'] as const;
 export const MAX_LIMIT = 200; // one page stays well under a MB and a few ms of Postgres time
 const DEFAULT_LIMIT = 50;
@@ -104,6 +106,7 @@ export function parseListQuery(params: Record<string, string[]>): Parsed<ListQue
   if (cursorRaw !== undefined) {
     const c = decodeCursor(cursorRaw, sortRaw.replace(/^\+/, ''));
     if (typeof c === 'string') problems.push({ field: 'cursor', message: c });
+    else if (field.endsWith('_at') && !PG_TIMESTAMP.test(c.v)) problems.push({ field: 'cursor', message: 'not a cursor returned by this API' });
     else cursor = c;
   }
 

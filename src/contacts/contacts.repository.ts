@@ -154,20 +154,20 @@ export async function listContacts(tx: TransactionSql, tenantId: string, q: List
   if (f.country !== undefined) conds.push(tx`country = ${f.country}`);
   if (f.company !== undefined) conds.push(tx`lower(company) = lower(${f.company})`);
   if (f.tag !== undefined) conds.push(tx`tags @> ${tx.array([f.tag])}`);
-  if (f.created_after !== undefined) conds.push(tx`created_at > ${f.created_after}::timestamptz`);
-  if (f.created_before !== undefined) conds.push(tx`created_at < ${f.created_before}::timestamptz`);
-  if (f.updated_after !== undefined) conds.push(tx`updated_at > ${f.updated_after}::timestamptz`);
-  if (f.updated_before !== undefined) conds.push(tx`updated_at < ${f.updated_before}::timestamptz`);
+  if (f.created_after !== undefined) conds.push(tx`created_at > ${f.created_after}::text::timestamptz`);
+  if (f.created_before !== undefined) conds.push(tx`created_at < ${f.created_before}::text::timestamptz`);
+  if (f.updated_after !== undefined) conds.push(tx`updated_at > ${f.updated_after}::text::timestamptz`);
+  if (f.updated_before !== undefined) conds.push(tx`updated_at < ${f.updated_before}::text::timestamptz`);
   if (q.q !== undefined) {
     const like = `%${q.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
     conds.push(tx`(to_tsvector('simple'::regconfig, ${tx.unsafe(SEARCH_TEXT)}) @@ websearch_to_tsquery('simple'::regconfig, ${q.q})
       or ${tx.unsafe(SEARCH_TEXT)} ilike ${like} or ${q.q} <% ${tx.unsafe(SEARCH_TEXT)})`);
   }
-  const sort = SORT_EXPR[q.sort.field];
+  const sort = SORT_EXPR[q.sort.field]; // values bind as text and cast in SQL: postgres.js would round timestamps to ms
   const dir = tx.unsafe(q.sort.dir);
   if (q.cursor) {
     const cmp = tx.unsafe(q.sort.dir === 'asc' ? '>' : '<');
-    conds.push(tx`(${tx.unsafe(sort.expr)}, id) ${cmp} (${q.cursor.v}::${tx.unsafe(sort.cast)}, ${q.cursor.id})`);
+    conds.push(tx`(${tx.unsafe(sort.expr)}, id) ${cmp} (${q.cursor.v}::text::${tx.unsafe(sort.cast)}, ${q.cursor.id})`);
   }
   const where = conds.reduce((a, b) => tx`${a} and ${b}`);
   return tx<(ContactRow & { sort_key: string })[]>`

@@ -137,6 +137,21 @@ describe('list, filters, sort, cursor and search', () => {
     expect(seen).toEqual(['Dijkstra', 'Hamilton', 'Hopper', 'Johnson', 'Turing']);
   });
 
+  it('pages by a time sort without losing or repeating rows created within the same millisecond', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await t.call('GET', `/v1/contacts?limit=1&sort=created_at${cursor ? `&cursor=${cursor}` : ''}`, { token: account.token });
+      seen.push(...page.body.data.map((c: { last_name: string }) => c.last_name));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(['Hopper', 'Turing', 'Johnson', 'Hamilton', 'Dijkstra']);
+    const first = await t.call('GET', '/v1/contacts?limit=1&sort=created_at', { token: account.token });
+    const mixed = await t.call('GET', `/v1/contacts?limit=1&sort=email&cursor=${first.body.next_cursor}`, { token: account.token });
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.details.fields[0].field).toBe('cursor');
+  });
+
   it('sorts descending and filters on allow-listed fields', async () => {
     const desc = await t.call('GET', '/v1/contacts?sort=-created_at', { token: account.token });
     expect(desc.body.data.map((c: { last_name: string }) => c.last_name)).toEqual(['Dijkstra', 'Hamilton', 'Johnson', 'Turing', 'Hopper']);
