@@ -130,7 +130,7 @@ export function createWorker(
         retrying = true;
         batchRetries.inc({ dependency });
         logger.error({ err, attempt, what }, 'batch step failed; holding the partition and retrying');
-        const backoff = Math.min(10_000, 200 * 2 ** attempt); // 0.2 s doubling to 10 s: a restart takes seconds
+        const backoff = Math.min(5_000, 200 * 2 ** attempt); // 0.2 s doubling to 5 s: a restart takes seconds; stays well inside the session timeout
         await sleep(backoff * (0.8 + Math.random() * 0.4));
         if (!p.isRunning() || p.isStale()) return false;
         await p.heartbeat().catch(() => {}); // the broker may be the thing that is down
@@ -209,7 +209,7 @@ export function createWorker(
       for (let i = 0; i < concurrency; i++) {
         const consumer = deps.kafka.consumer({
           groupId: options.groupId,
-          sessionTimeout: 30_000, // a batch that waits on a dependency heartbeats; 30 s covers one slow attempt
+          sessionTimeout: 15_000, // a killed member's partitions move after 15 s; a waiting batch heartbeats every attempt (<= 5 s apart)
           heartbeatInterval: 3_000,
           maxBytesPerPartition: 1_048_576, // ~1-2k events per fetch: several Postgres batches per fetch
           retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 }, // a broker restart must not end the consumer
