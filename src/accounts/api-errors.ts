@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import type { Logger } from '../infra/logger.ts';
+import { authFailures } from './accounts.metrics.ts';
 
 const TYPES: Record<number, string> = {
   400: 'VALIDATION_ERROR',
@@ -55,6 +56,7 @@ const DEFAULT_CODES: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FO
 /** The onError of every router here: known errors keep their status; anything else is a 500 that reveals nothing. */
 export function apiErrorHandler(logger: Logger): ErrorHandler {
   return function onApiError(err, c) {
+    if (err instanceof HTTPException && (err.status === 401 || err.status === 403)) authFailures.inc({ status: String(err.status) });
     if (err instanceof ApiError) return c.json(errorBody(err.status, err.code, err.message, err.details), err.status, err.headers);
     if (err instanceof HTTPException) {
       const headers = err.res ? Object.fromEntries(err.res.headers) : undefined;

@@ -3,6 +3,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../infra/logger.ts';
 import type { Redis } from '../infra/redis.ts';
+import { rateLimited } from './accounts.metrics.ts';
 import { ApiError } from './api-errors.ts';
 
 export interface RateLimitOptions {
@@ -33,6 +34,7 @@ export function rateLimit(deps: { redis: Redis; logger?: Logger }, { limit, wind
       'RateLimit-Reset': String(resetSeconds),
     };
     if (count > limit) {
+      rateLimited.inc();
       const message = `rate limit of ${limit} requests per ${windowMs / 1000} s exceeded for this account`;
       throw new ApiError(429, 'RATE_LIMITED', message, { limit, reset_seconds: resetSeconds }, { ...headers, 'Retry-After': String(resetSeconds) });
     }

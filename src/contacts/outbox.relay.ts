@@ -12,6 +12,7 @@ import type { Sql } from '../infra/postgres.ts';
 import { encode } from '../schemas/avro.codec.ts';
 import type { SchemaRegistry } from '../schemas/registry.client.ts';
 import { readSchema, schemaType, subjectFor } from '../schemas/schema-files.ts';
+import { outboxLag, outboxSent } from '../accounts/accounts.metrics.ts';
 import { OUTBOX_CHANNEL } from './outbox.repository.ts';
 
 const RELAY_LOCK = 7_300_431; // arbitrary, constant: "inflow outbox relay"
@@ -61,8 +62,8 @@ export function createOutboxRelay(
     return sql.begin(async (tx) => {
       const [lock] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok -- outbox.relayLock`;
       if (!lock?.ok) return 0;
-      const rows = await tx<{ id: string; topic: TopicBase; message_key: string; message_id: string; payload: Record<string, unknown> }[]>`
-        select id, topic, message_key, message_id, payload from outbox where sent_at is null order by id limit ${BATCH} -- outbox.pending`;
+      const rows = await tx<{ id: string; topic: TopicBase; message_key: string; message_id: string; payload: Record<string, unknown>; created_at: Date }[]>`
+        select id, topic, message_key, message_id, payload, created_at from outbox where sent_at is null order by id limit ${BATCH} -- outbox.pending`;
       if (rows.length === 0) return 0;
       const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
       for (const r of rows) {
@@ -74,6 +75,11 @@ export function createOutboxRelay(
       await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
       await deps.hooks?.afterSend?.(rows.map((r) => r.message_id));
       await tx`update outbox set sent_at = now() where id in ${tx(rows.map((r) => r.id))} -- outbox.markSent`;
+      const now = Date.now();
+      for (const r of rows) {
+        outboxSent.inc({ topic: r.topic });
+        outboxLag.observe((now - r.created_at.getTime()) / 1000);
+      }
       return rows.length;
     });
   }
