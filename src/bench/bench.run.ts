@@ -59,8 +59,14 @@ export async function runBench(cfg: Config, o: BenchOptions, deps: { progress?: 
     await admin.connect();
     const eventsTopic = topicName(cfg, 'crm.events');
     const outcomesTopic = topicName(cfg, 'crm.outcomes');
-    const lagTargets = await discoverGroups(admin, [eventsTopic, outcomesTopic]).catch(() => []);
-    if (!lagTargets.length) notes.push(`no active consumer group on ${eventsTopic} or ${outcomesTopic} when the run started: is a worker running?`);
+    const isBenchGroup = (g: string) => g.startsWith('inflow-bench-'); // our own outcomes readers
+    const lagTargets: { group: string; topic: string }[] = await discoverGroups(admin, [eventsTopic, outcomesTopic], isBenchGroup).catch(() => []);
+    if (!lagTargets.some((t) => t.topic === eventsTopic)) notes.push(`no consumer group had ${eventsTopic} assigned when the run started: is a worker running?`);
+    const rediscover = async () => {
+      for (const t of await discoverGroups(admin, [eventsTopic, outcomesTopic], isBenchGroup)) {
+        if (!lagTargets.some((x) => x.group === t.group && x.topic === t.topic)) lagTargets.push(t);
+      }
+    };
 
     const registry = createSchemaRegistry(cfg.SCHEMA_REGISTRY_URL);
     const t0 = performance.now();
@@ -85,6 +91,7 @@ export async function runBench(cfg: Config, o: BenchOptions, deps: { progress?: 
         const t = ms();
         processSamples.push(...procs.sample(t));
         applied.push({ t, total: await countApplied(sql, tenants) });
+        if (tick % 15 === 14) await rediscover(); // a group that joined (or rebalanced into view) after the start
         if (tick++ % 2 === 0 && lagTargets.length) lagSamples.push(...(await sampleLag(admin, lagTargets, t)));
       } catch (err) {
         progress.log(`sampler: ${(err as Error).message}`);

@@ -1,5 +1,5 @@
 // Consumer lag over time: committed offsets of each group (kafkajs admin fetchOffsets) against the topic's end offsets.
-import type { Admin } from 'kafkajs';
+import { AssignerProtocol, type Admin } from 'kafkajs';
 
 export interface LagSample {
   t: number;
@@ -8,17 +8,20 @@ export interface LagSample {
   lag: number;
 }
 
-/** Active consumer groups with committed offsets on one of the topics (the worker pool, the sink, ...). */
-export async function discoverGroups(admin: Admin, topics: string[]): Promise<{ group: string; topic: string }[]> {
+/** Consumer groups whose members are assigned one of the topics (the worker pool, the sink, ...), by their assignments. */
+export async function discoverGroups(admin: Admin, topics: string[], ignore: (group: string) => boolean = () => false): Promise<{ group: string; topic: string }[]> {
   const { groups } = await admin.listGroups();
-  const candidates = groups.filter((g) => g.protocolType === 'consumer').map((g) => g.groupId);
+  const candidates = groups.filter((g) => g.protocolType === 'consumer' && !ignore(g.groupId)).map((g) => g.groupId);
   if (!candidates.length) return [];
   const described = await admin.describeGroups(candidates);
-  const active = described.groups.filter((g) => g.state === 'Stable' || g.state === 'CompletingRebalance' || g.state === 'PreparingRebalance');
   const out: { group: string; topic: string }[] = [];
-  for (const g of active) {
-    const offsets = await admin.fetchOffsets({ groupId: g.groupId, topics });
-    for (const t of offsets) if (t.partitions.some((p) => Number(p.offset) >= 0)) out.push({ group: g.groupId, topic: t.topic });
+  for (const g of described.groups) {
+    const assigned = new Set<string>();
+    for (const m of g.members) {
+      const a = m.memberAssignment?.length ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null;
+      for (const t of Object.keys(a?.assignment ?? {})) assigned.add(t);
+    }
+    for (const t of topics) if (assigned.has(t)) out.push({ group: g.groupId, topic: t });
   }
   return out;
 }
