@@ -44,7 +44,12 @@ export function validationError(fields: FieldProblem[], message = 'the request h
 }
 
 export function zodProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
-  return error.issues.map((i) => ({ field: prefix + (i.path.length ? i.path.join('.') : '(body)'), message: i.message }));
+  return error.issues.flatMap((i) => {
+    const at = i.path.length ? `${i.path.join('.')}.` : '';
+    // one entry per unknown field, named, rather than one "unrecognized keys" entry for the whole object
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ field: prefix + at + k, message: 'unknown field' }));
+    return [{ field: prefix + (i.path.length ? i.path.join('.') : '(body)'), message: i.message }];
+  });
 }
 
 export function errorBody(status: number, code: string, message: string, details: Record<string, unknown> = {}) {

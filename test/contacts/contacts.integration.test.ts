@@ -185,8 +185,7 @@ describe('validation and limits', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.type).toBe('VALIDATION_ERROR');
     const fields = res.body.error.details.fields.map((f: { field: string }) => f.field);
-    expect(fields).toEqual(expect.arrayContaining(['email', 'country', 'tags', '(body)']));
-    expect(JSON.stringify(res.body.error.details)).toContain('colour');
+    expect(fields.sort()).toEqual(['colour', 'country', 'email', 'tags']);
   });
 
   it('answers 413 to a body over the limit, with or without a Content-Length', async () => {
