@@ -35,8 +35,8 @@ export async function createApiDeps(cfg: Config, logger: Logger, shutdown?: Shut
   shutdown?.add('api-postgres', () => sql.end({ timeout: 5 }));
   const redis = createRedis(cfg);
   shutdown?.add('api-redis', async () => void (await redis.quit()));
+  // connected by the relay on first use: API writes only need Postgres (the outbox), so Kafka being down delays, never blocks, them
   const producer = createKafka(cfg, logger, `${cfg.KAFKA_CLIENT_ID}-api`).producer({ idempotent: true, maxInFlightRequests: 1 }); // idempotent producer ordering
-  await producer.connect();
   shutdown?.add('api-producer', () => producer.disconnect());
 
   const apiKeys = createApiKeyVerifier(sql);

@@ -48,7 +48,13 @@ export function createOutboxRelay(
   let unlisten: (() => Promise<void>) | undefined;
   let passes = 0;
 
+  let connected = false;
   async function prepare() {
+    // connected here, inside the retry loop, so the api role starts and serves reads and writes while Kafka is down
+    if (!connected) {
+      await producer.connect();
+      connected = true;
+    }
     for (const base of Object.keys(SCHEMA) as TopicBase[]) {
       if (types[base]) continue;
       const topic = topicName(cfg, base);
