@@ -20,6 +20,7 @@ function metrics(r: BenchReport): Map<string, { value: number | null; better: Be
   put('requests/s', s.requestsPerS, 'higher');
   put('applied events/s', s.appliedPerS, 'higher');
   put('outcome events/s', s.outcomesPerS, 'higher');
+  put('ClickHouse outcomes/s', s.clickhouseOutcomesPerS, 'higher');
   for (const p of ['p50', 'p90', 'p99', 'max'] as const) put(`client latency ${p} ms`, s.latencyMs[p], 'lower');
   for (const p of ['p50', 'p99', 'max'] as const) put(`end-to-end latency ${p} ms`, s.e2eLatencyMs?.[p], 'lower');
   put('errors', s.errors, 'lower');

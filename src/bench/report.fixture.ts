@@ -44,7 +44,7 @@ export function sampleReport(overrides: { acceptedPerS?: number; p99?: number; s
     outcomesTotal: id,
     outcomesByStatus: { applied: id },
     e2e: e2e.summary(),
-    clickhouseOutcomes: null,
+    clickhouse: Array.from({ length: seconds + 4 }, (_, s) => ({ t: s * 1000, total: Math.min(Math.max(0, s - 1), seconds) * perS * 0.98 })),
     ceilings: [
       { name: 'http', what: 'bare Hono route', eventsPerS: 400_000, requestsPerS: 4000 },
       { name: 'broker', what: 'ProducerPerformance', eventsPerS: 90_000 },

@@ -31,6 +31,7 @@ export function renderHtml(r: BenchReport): string {
       { name: 'accepted (client)', points: tl.map((p) => [p.t, p.acceptedPerS]) },
       ...(tl.some((p) => p.appliedPerS !== null) ? [{ name: 'applied (Postgres)', points: tl.filter((p) => p.appliedPerS !== null).map((p) => [p.t, p.appliedPerS!] as [number, number]) }] : []),
       ...(tl.some((p) => p.outcomesPerS !== null) ? [{ name: 'outcomes (crm.outcomes)', points: tl.map((p) => [p.t, p.outcomesPerS ?? 0] as [number, number]) }] : []),
+      ...(tl.some((p) => p.clickhousePerS !== null) ? [{ name: 'outcomes (ClickHouse)', points: tl.filter((p) => p.clickhousePerS !== null).map((p) => [p.t, p.clickhousePerS!] as [number, number]) }] : []),
     ],
   });
   const withRequests = tl.filter((p) => p.requestsPerS > 0);
@@ -93,7 +94,7 @@ ${table(['measure', 'value'], [
     ['statuses', e(JSON.stringify(s.statuses))],
     ['processed_events by status', e(JSON.stringify(s.appliedByStatus ?? {}))],
     ['outcomes by status', e(JSON.stringify(s.outcomesByStatus ?? {}))],
-    ['outcomes in ClickHouse', num(s.clickhouseOutcomes, 0)],
+    ['outcomes in ClickHouse (per s)', `${num(s.clickhouseOutcomes, 0)} (${num(s.clickhouseOutcomesPerS)})`],
     ['fixed-rate backlog at end (requests)', num(s.backlog, 0)],
   ])}
 <h2>Ceilings (same machine, same run)</h2>

@@ -16,6 +16,7 @@ export interface TimelinePoint {
   acceptedPerS: number;
   appliedPerS: number | null;
   outcomesPerS: number | null;
+  clickhousePerS: number | null;
   errorsPerS: number;
   p50: number;
   p90: number;
@@ -57,6 +58,7 @@ export interface BenchReport {
     appliedPerS: number | null;
     outcomesPerS: number | null;
     clickhouseOutcomes: number | null;
+    clickhouseOutcomesPerS: number | null;
     latencyMs: LatencySummary;
     latencyByKind: Record<string, LatencySummary>;
     e2eLatencyMs: LatencySummary | null;
@@ -92,7 +94,8 @@ export interface ReportInput {
   outcomesTotal: number | null;
   outcomesByStatus: Record<string, number> | null;
   e2e: LatencySummary | null;
-  clickhouseOutcomes: number | null;
+  /** cumulative outcomes of the bench tenants in ClickHouse (analytics API), t in ms since the load started */
+  clickhouse: { t: number; total: number }[] | null;
   ceilings: CeilingResult[];
   processes: ProcessSample[];
   lag: LagSample[];
@@ -129,6 +132,7 @@ export function buildReport(i: ReportInput): BenchReport {
   const totals = i.recorder.totals();
   const loadS = i.loadMs / 1000;
   const appliedPerSecond = i.applied ? perSecondFromTotals(i.applied) : null;
+  const chPerSecond = i.clickhouse ? perSecondFromTotals(i.clickhouse) : null;
   const seconds = Math.max(...[...i.recorder.windows.keys(), ...(appliedPerSecond?.keys() ?? []), ...(i.outcomesPerSecond?.keys() ?? []), 0]);
   const timeline: TimelinePoint[] = [];
   for (let s = 1; s <= seconds; s++) {
@@ -139,6 +143,7 @@ export function buildReport(i: ReportInput): BenchReport {
       acceptedPerS: w?.accepted ?? 0,
       appliedPerS: appliedPerSecond ? (appliedPerSecond.get(s) ?? null) : null,
       outcomesPerS: i.outcomesPerSecond ? (i.outcomesPerSecond.get(s) ?? 0) : null,
+      clickhousePerS: chPerSecond ? (chPerSecond.get(s) ?? null) : null,
       errorsPerS: w?.errors ?? 0,
       p50: w ? round(w.latency.percentile(50)) : 0,
       p90: w ? round(w.latency.percentile(90)) : 0,
@@ -155,6 +160,7 @@ export function buildReport(i: ReportInput): BenchReport {
   const acceptedPerS = round(totals.accepted / loadS, 1);
   const appliedPerS = i.applied ? rateOverActivity(i.applied) : null;
   const outcomesPerS = i.outcomesPerSecond ? rateOverActivity(outcomeTotals) : null;
+  const clickhouseOutcomesPerS = i.clickhouse ? rateOverActivity(i.clickhouse) : null;
   const ceiling = (n: CeilingResult['name']) => i.ceilings.find((c) => c.name === n && !c.error)?.eventsPerS;
 
   const byName = new Map<string, ProcessSample[]>();
@@ -189,7 +195,8 @@ export function buildReport(i: ReportInput): BenchReport {
       requestsPerS: round(totals.requests / loadS, 1),
       appliedPerS,
       outcomesPerS,
-      clickhouseOutcomes: i.clickhouseOutcomes,
+      clickhouseOutcomes: i.clickhouse ? i.clickhouse[i.clickhouse.length - 1]!.total - i.clickhouse[0]!.total : null,
+      clickhouseOutcomesPerS,
       latencyMs: i.recorder.latency.summary(),
       latencyByKind: Object.fromEntries(Object.entries(i.recorder.byKind).map(([k, v]) => [k, v.latency.summary()])),
       e2eLatencyMs: i.e2e,
@@ -202,7 +209,7 @@ export function buildReport(i: ReportInput): BenchReport {
       'accepted / http': ratio(acceptedPerS, ceiling('http')),
       'accepted / broker': ratio(acceptedPerS, ceiling('broker')),
       'applied / postgres COPY': ratio(appliedPerS ?? undefined, ceiling('postgres')),
-      'outcomes / clickhouse insert': ratio(outcomesPerS ?? undefined, ceiling('clickhouse')),
+      'outcomes / clickhouse insert': ratio((clickhouseOutcomesPerS ?? outcomesPerS) ?? undefined, ceiling('clickhouse')),
     },
     timeline,
     processes: [...byName].map(([name, ps]) => {

@@ -13,6 +13,7 @@ export function formatSummary(r: BenchReport): string {
     `  accepted     ${n(s.acceptedPerS)} events/s (${n(s.accepted, 0)}, ${n(s.duplicates, 0)} flagged duplicate, ${n(s.rejected, 0)} rejected)${pct(r.ratios['accepted / http'])}`,
     `  applied      ${n(s.appliedPerS)} events/s${pct(r.ratios['applied / postgres COPY'])}   processed_events: ${JSON.stringify(s.appliedByStatus ?? {})}`,
     `  outcomes     ${n(s.outcomesPerS)} events/s${pct(r.ratios['outcomes / clickhouse insert'])}   ${JSON.stringify(s.outcomesByStatus ?? {})}`,
+    `  ClickHouse   ${n(s.clickhouseOutcomesPerS)} outcomes/s (${n(s.clickhouseOutcomes, 0)} rows via GET /v1/analytics/outcomes)`,
     `  client ms    p50 ${n(s.latencyMs.p50)}  p90 ${n(s.latencyMs.p90)}  p99 ${n(s.latencyMs.p99)}  max ${n(s.latencyMs.max)}`,
     `  end-to-end   ${s.e2eLatencyMs ? `p50 ${n(s.e2eLatencyMs.p50)}  p90 ${n(s.e2eLatencyMs.p90)}  p99 ${n(s.e2eLatencyMs.p99)}  max ${n(s.e2eLatencyMs.max)} ms (edge receive -> applied)` : '-'}`,
     `  errors       ${n(s.errors, 0)} ${JSON.stringify(s.errorsByStatus)}`,

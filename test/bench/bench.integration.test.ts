@@ -1,4 +1,4 @@
-// A short bench end to end: a real inflow (edge + worker + sink, its own process, private topics) driven for a few
+// A short bench end to end: a real inflow (edge + worker + sink + api, its own process, private topics) driven for a few
 // seconds; the report must show the pipeline's throughput, its latency, the ceilings, and a passing exactly-once check.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -43,7 +43,7 @@ describe('inflow bench ingest-batch against a running inflow', () => {
     await admin.disconnect();
     await registerSchemas(createSchemaRegistry(cfg.SCHEMA_REGISTRY_URL), prefix);
     rmSync(chdbPath, { recursive: true, force: true });
-    inflow = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'inflow.mjs'), 'start', 'edge', 'worker', 'sink'], {
+    inflow = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'inflow.mjs'), 'start', 'edge', 'worker', 'sink', 'api'], {
       env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix, CHDB_PATH: chdbPath, HTTP_PORT: String(port), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -75,6 +75,7 @@ describe('inflow bench ingest-batch against a running inflow', () => {
     expect(report.correctness).toMatchObject({ ok: true, accepted: s.acceptedDistinct, applied: s.acceptedDistinct, withOutcome: s.acceptedDistinct });
     expect(s.appliedByStatus).toEqual({ applied: s.acceptedDistinct });
     expect(s.outcomesByStatus).toEqual({ applied: s.acceptedDistinct });
+    expect(s.clickhouseOutcomes).toBeGreaterThanOrEqual(s.acceptedDistinct); // the sink's per-minute view, via the analytics API
   });
 
   it('holds the fixed rate and measures client and end-to-end latency', () => {
