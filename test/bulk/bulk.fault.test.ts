@@ -23,6 +23,7 @@ function startExecutor(fault?: string): { child: ChildProcess; exited: Promise<N
       ...process.env,
       KAFKA_TOPIC_PREFIX: w.prefix,
       HTTP_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+      CHDB_PATH: path.join(PROJECT_ROOT, '.inflow', 'test', 'chdb-bulk-fault'), // the bulk role opens chDB (logs); a folder of its own
       BULK_PLANNER_INTERVAL_MS: '100',
       BULK_TEST_FAULT: fault ?? '',
       LOG_LEVEL: 'error',
