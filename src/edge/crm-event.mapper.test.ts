@@ -46,3 +46,18 @@ describe('toCrmEvent', () => {
     expect(r.ok && r.event.metadata).toEqual({ offer: '{"a":1}' });
   });
 });
+
+describe('uuidv7', () => {
+  it('is a valid, time-ordered RFC 9562 version 7 UUID', async () => {
+    const { uuidv7 } = await import('./uuid7.ts');
+    const { validate, version } = await import('uuid');
+    const ids = Array.from({ length: 2000 }, (_, i) => uuidv7(1_767_225_600_000 + i));
+    for (const id of ids.slice(0, 50)) {
+      expect(validate(id)).toBe(true);
+      expect(version(id)).toBe(7);
+    }
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[0]!.slice(0, 13)).toBe(`${(1_767_225_600_000).toString(16).padStart(12, '0').slice(0, 8)}-${(1_767_225_600_000).toString(16).padStart(12, '0').slice(8)}`);
+  });
+});

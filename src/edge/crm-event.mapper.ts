@@ -1,11 +1,11 @@
 // HTTP envelope -> CrmEvent record (redpanda/schemas/crm-event.avsc). Pure: the edge routes, the worker's
 // /enqueue endpoint and the benchmark all call toCrmEvent. Unknown fields are kept in `metadata`, never dropped.
 import type avro from 'avsc';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from '@hono/zod-openapi';
 import { invalidPaths } from '../schemas/avro.codec.ts';
 import { schemaType } from '../schemas/schema-files.ts';
 import { DATA_SCHEMAS, EnvelopeBaseSchema, entityOf, type EntityKind, type FieldError } from './envelope.schema.ts';
+import { uuidv7 } from './uuid7.ts';
 
 type Nullable<T> = { [K in keyof T]: T[K] | null };
 export type LeadData = Nullable<z.infer<typeof DATA_SCHEMAS.lead>>;
@@ -90,7 +90,9 @@ function splitData(kind: EntityKind, data: Record<string, unknown>, lenient: boo
 }
 
 function fillNulls(kind: EntityKind, parsed: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(FIELDS[kind].map((f) => [f, parsed[f] ?? null]));
+  const out: Record<string, unknown> = {};
+  for (const f of FIELDS[kind]) out[f] = parsed[f] ?? null;
+  return out;
 }
 
 function toMetadata(...sources: Record<string, unknown>[]): Record<string, string> {
@@ -136,7 +138,8 @@ export function toCrmEvent(input: unknown, ctx: EventContext, options: MapOption
     traceparent: ctx.traceparent ?? null,
   };
   // The zod schemas mirror the Avro schema; this catches any drift before the broker would.
-  const avroErrors = invalidPaths(crmEventType(), event);
+  const type = crmEventType();
+  const avroErrors = type.isValid(event) ? [] : invalidPaths(type, event);
   if (avroErrors.length) return { ok: false, errors: avroErrors.map((path) => ({ path, message: 'not valid for the CrmEvent Avro schema' })) };
   return { ok: true, event };
 }

@@ -1,7 +1,6 @@
 // seed 003: POST /ingest with a LeadEvent -> a lead.created event, 202 once the broker acked.
 // idempotency_key (body) names the lead: a resend is acknowledged as a duplicate and maps to the same lead id.
 import type { Context } from 'hono';
-import { v7 as uuidv7 } from 'uuid';
 import { isRetriable } from '../infra/errors.ts';
 import { isJsonContentType, parseJson, readBody } from './body.reader.ts';
 import { issuesToErrors, toCrmEvent } from './crm-event.mapper.ts';
@@ -10,6 +9,7 @@ import { eventsTotal } from './edge.metrics.ts';
 import { LeadEventSchema } from './envelope.schema.ts';
 import { bodyHash } from './idempotency.store.ts';
 import { derivedId, errorBody, requestMeta, unavailable } from './request.context.ts';
+import { uuidv7 } from './uuid7.ts';
 
 const SOURCE = 'ingest';
 

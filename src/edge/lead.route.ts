@@ -3,7 +3,6 @@
 // The key is the client's hash of email|phone|date, so the same key is a duplicate whatever the body.
 // The lead_id and event_id are derived from (tenant, key): a resend after a lost reply maps to the same lead.
 import type { Context } from 'hono';
-import { v7 as uuidv7 } from 'uuid';
 import { bearerToken } from '../accounts/auth.middleware.ts';
 import { isRetriable } from '../infra/errors.ts';
 import { parseJson, readBody } from './body.reader.ts';
@@ -11,6 +10,7 @@ import { toCrmEvent } from './crm-event.mapper.ts';
 import type { EdgeDeps } from './edge.deps.ts';
 import { eventsTotal } from './edge.metrics.ts';
 import { derivedId, isPlainObject, requestMeta } from './request.context.ts';
+import { uuidv7 } from './uuid7.ts';
 
 const SOURCE = 'lead_capture';
 

@@ -34,10 +34,13 @@ export interface RateLimiter {
 export function createRateLimiter(deps: { redis: Redis; logger: Logger }, options: { perSecond: number; burst: number }): RateLimiter {
   const emissionMs = 1000 / options.perSecond;
   const log = deps.logger.child({ module: 'edge.rate-limit' });
+  // ioredis sends EVALSHA and falls back to EVAL itself after a Redis restart (NOSCRIPT).
+  deps.redis.defineCommand('inflowGcra', { numberOfKeys: 1, lua: GCRA });
+  const gcra = (...args: (string | number)[]) => (deps.redis as unknown as { inflowGcra(...a: (string | number)[]): Promise<unknown> }).inflowGcra(...args);
   return {
     async take(bucket) {
       try {
-        const [allowed, remaining, retryAfterMs, resetMs] = (await deps.redis.eval(GCRA, 1, `inflow:edge:rl:${bucket}`, emissionMs, options.burst)) as number[];
+        const [allowed, remaining, retryAfterMs, resetMs] = (await gcra(`inflow:edge:rl:${bucket}`, emissionMs, options.burst)) as number[];
         return { allowed: allowed === 1, remaining: remaining ?? 0, retryAfterMs: retryAfterMs ?? 0, resetMs: resetMs ?? 0 };
       } catch (err) {
         // Fail open: a Redis outage must not stop ingestion; the broker still bounds the load.

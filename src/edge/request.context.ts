@@ -1,8 +1,8 @@
 // Per-request values every edge route needs: request id, W3C traceparent, and the uniform error replies.
-import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
-import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+import { v5 as uuidv5 } from 'uuid';
 import type { RequestMeta } from './event.publisher.ts';
+import { randomHex, uuidv7 } from './uuid7.ts';
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const REQUEST_ID = /^[\w\-.:]{1,128}$/;
@@ -18,7 +18,7 @@ export function requestMeta(c: Context): RequestMeta {
   const given = c.req.header('x-request-id');
   const requestId = given && REQUEST_ID.test(given) ? given : uuidv7();
   const incoming = c.req.header('traceparent')?.trim().toLowerCase();
-  const traceparent = incoming && TRACEPARENT.test(incoming) ? incoming : `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  const traceparent = incoming && TRACEPARENT.test(incoming) ? incoming : `00-${randomHex(16)}-${randomHex(8)}-01`;
   c.header('X-Request-Id', requestId);
   return { requestId, traceparent };
 }

@@ -1,0 +1,160 @@
+// Edge benchmark, all in one run on the same machine:
+//   1. HTTP ceiling: a bare Hono route (bench/edge/bare.server.ts), single-event bodies
+//   2. the edge (`inflow start edge`), single-event POST /v1/events
+//   3. the edge, 100-event POST /v1/events
+//   4. the edge, single events at 70% of (2)'s max rate: p99 at a sustainable load
+//   5. broker ceiling: Kafka's own ProducerPerformance (acks=all, 300-byte records) from the same jars
+// Reproduce: flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/edge/edge.bench.ts [--duration 10]
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import autocannon from 'autocannon';
+import { createApiKey } from '../../src/accounts/api-keys.ts';
+import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
+import { createKafka, ensureTopics } from '../../src/infra/kafka.ts';
+import { createPostgres } from '../../src/infra/postgres.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const DURATION = Number(arg('duration', '10')); // seconds per autocannon run
+const CONNECTIONS = Number(arg('connections', '32')); // enough to keep 2 cores busy, few enough not to queue for seconds
+const PERF_RECORDS = Number(arg('perf-records', '500000'));
+const BARE_PORT = 3901;
+const EDGE_PORT = 3902;
+const cfg = loadConfig(process.env);
+const tenant = `bench-edge-${Date.now().toString(36)}`;
+
+let seq = 0;
+function event(): Record<string, unknown> {
+  seq++;
+  return {
+    type: 'lead.created',
+    entity_id: `${tenant}-lead-${seq}`,
+    occurred_at: Date.now(),
+    consent: true,
+    data: { first_name: 'Ada', last_name: 'Lovelace', email: `ada${seq}@example.com`, phone: '+371123456789', utm_source: 'newsletter', utm_campaign: 'spring-2026', click_id: `c${seq}`, country: 'LV' },
+  };
+}
+const singleBodies = Array.from({ length: 5_000 }, () => JSON.stringify(event()));
+const batchBodies = Array.from({ length: 200 }, () => JSON.stringify({ events: Array.from({ length: 100 }, event) }));
+
+function start(cmd: string, argv: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(cmd, argv, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return child;
+}
+
+async function waitHttp(url: string): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250)); // polling a server that is starting
+    }
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+interface Run {
+  name: string;
+  rps: number;
+  eventsPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function cannon(name: string, url: string, bodies: string[], eventsPerRequest: number, headers: Record<string, string>, rate?: number, duration = DURATION): Promise<Run> {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration,
+    ...(rate ? { overallRate: rate } : {}),
+    headers: { 'content-type': 'application/json', ...headers },
+    requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
+  });
+  const ok = result.requests.total - result.non2xx;
+  const run: Run = {
+    name,
+    rps: result.requests.average,
+    eventsPerSec: (ok * eventsPerRequest) / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+  console.log(`${name.padEnd(34)} ${run.rps.toFixed(0).padStart(7)} req/s ${run.eventsPerSec.toFixed(0).padStart(8)} events/s  p50 ${run.p50} ms  p99 ${run.p99} ms  non-2xx ${run.non2xx}  errors ${run.errors}`);
+  return run;
+}
+
+async function producerPerf(topic: string): Promise<{ recordsPerSec: number; p99: number; line: string }> {
+  const jars = path.join(cfg.dataDir, 'vendor', 'kafka', '*');
+  const { stdout } = await promisify(execFile)(
+    'java',
+    ['-cp', jars, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(PERF_RECORDS), '--record-size', '300', '--throughput', '-1',
+      '--producer-props', `bootstrap.servers=${cfg.KAFKA_BROKERS}`, 'acks=all'],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  const line = stdout.trim().split('\n').pop() ?? '';
+  const rate = /([\d.]+) records\/sec/.exec(line);
+  const p99 = /([\d.]+) ms 99th/.exec(line);
+  console.log(`${'broker ceiling (ProducerPerformance)'.padEnd(34)} ${line}`);
+  return { recordsPerSec: Number(rate?.[1] ?? 0), p99: Number(p99?.[1] ?? 0), line };
+}
+
+const children: ChildProcess[] = [];
+try {
+  const sql = createPostgres(cfg, { max: 1 });
+  const { key } = await createApiKey(sql, { tenantId: tenant, scopes: ['ingest'], name: 'bench' });
+  await sql.end();
+  const kafka = createKafka(cfg);
+  const admin = kafka.admin();
+  await admin.connect();
+  const perfTopic = `${cfg.KAFKA_TOPIC_PREFIX}bench.edge.producer-perf`;
+  await ensureTopics(admin, [{ name: perfTopic, partitions: 6, retention_ms: 3_600_000, cleanup_policy: 'delete' }]); // same partitions as crm.events
+  await admin.disconnect();
+
+  children.push(start(process.execPath, ['--import', 'tsx', 'bench/edge/bare.server.ts', String(BARE_PORT)], {}));
+  children.push(
+    start(process.execPath, ['bin/inflow.mjs', 'start', 'edge'], {
+      HTTP_PORT: String(EDGE_PORT),
+      LOG_LEVEL: 'warn',
+      EDGE_RATE_LIMIT_PER_S: '1000000', // the benchmark measures throughput, not the limiter
+      EDGE_RATE_LIMIT_BURST: '1000000',
+    }),
+  );
+  await waitHttp(`http://127.0.0.1:${BARE_PORT}/`);
+  await waitHttp(`http://127.0.0.1:${EDGE_PORT}/health`);
+  const auth = { authorization: `Bearer ${key}` };
+  // Warm-up: JIT, producer connection, schema id, API key cache.
+  await cannon('warm-up (edge, 3 s)', `http://127.0.0.1:${EDGE_PORT}/v1/events`, singleBodies, 1, auth, undefined, 3);
+
+  console.log(`\nedge benchmark: ${DURATION} s per run, ${CONNECTIONS} connections, ${new Date().toISOString()}, load average ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`);
+  const bare = await cannon('bare Hono route, 1 event', `http://127.0.0.1:${BARE_PORT}/bare`, singleBodies, 1, {});
+  const single = await cannon('edge /v1/events, 1 event', `http://127.0.0.1:${EDGE_PORT}/v1/events`, singleBodies, 1, auth);
+  const batch = await cannon('edge /v1/events, 100 events', `http://127.0.0.1:${EDGE_PORT}/v1/events`, batchBodies, 100, auth);
+  const paced = await cannon('edge 1 event at 70% of max', `http://127.0.0.1:${EDGE_PORT}/v1/events`, singleBodies, 1, auth, Math.floor(single.rps * 0.7));
+  const broker = await producerPerf(perfTopic);
+
+  const singleRatio = single.rps / bare.rps;
+  const batchRatio = batch.eventsPerSec / broker.recordsPerSec;
+  const summary = [
+    `single-event edge / bare Hono:          ${(singleRatio * 100).toFixed(1)}%  (goal >= 40%)`,
+    `batched edge events/s / producer-perf:  ${(batchRatio * 100).toFixed(1)}%  (goal >= 50%)`,
+    `p99 at 70% of max single-event rate:    ${paced.p99} ms  (goal <= 50 ms)`,
+  ];
+  console.log(`\n${summary.join('\n')}`);
+  const command = 'flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/edge/edge.bench.ts --duration ' + DURATION;
+  console.log(`\nreproduce: ${command}`);
+  const report = { at: new Date().toISOString(), durationS: DURATION, connections: CONNECTIONS, runs: [bare, single, batch, paced], broker, ratios: { singleRatio, batchRatio, pacedP99: paced.p99 }, command };
+  writeFileSync(path.join(PROJECT_ROOT, 'bench', 'edge', 'last-run.json'), `${JSON.stringify(report, null, 2)}\n`);
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+}
