@@ -68,7 +68,7 @@ function upsertStatement(entity: EntityType): string {
       insert into ${table} (${names.join(', ')})
       select ${columns.map(([n, t]) => (insertDefaults[n] ? `coalesce(${cast(n, t)}, ${insertDefaults[n]})` : cast(n, t))).join(', ')} from r
       on conflict (tenant_id, id) do nothing
-      returning tenant_id, id, version, to_jsonb(${table}.*) as entity
+      returning tenant_id, id, version, row_to_json(${table}.*) as entity
     ),
     upd as (
       update ${table} t set ${data.map(([n, ty]) => updateExpr(n, ty)).join(', ')}, version = t.version + 1, updated_at = now()
@@ -76,7 +76,7 @@ function upsertStatement(entity: EntityType): string {
       where t.tenant_id = r.tenant_id and t.id = r.id
         and (t.last_occurred_at is null
              or (t.last_occurred_at, coalesce(t.last_event_id, '')) < (r.last_occurred_at::timestamptz, r.last_event_id))
-      returning t.tenant_id, t.id, t.version, to_jsonb(t.*) as entity
+      returning t.tenant_id, t.id, t.version, row_to_json(t.*) as entity
     )
     select tenant_id, id, version, entity from ins union all select tenant_id, id, version, entity from upd -- pipeline.apply.${table}`;
   upsertSql.set(entity, q);
@@ -152,12 +152,12 @@ export async function linkConversions(tx: TransactionSql, links: Link[]): Promis
      c as (
        update contacts t set lead_id = r.lead_id, version = t.version + 1, updated_at = now() from r
        where t.tenant_id = r.tenant_id and t.id = r.contact_id and t.lead_id is distinct from r.lead_id
-       returning 'contact' as entity, t.tenant_id, t.id, t.version, to_jsonb(t.*) as row, r.event_id
+       returning 'contact' as entity, t.tenant_id, t.id, t.version, row_to_json(t.*) as row, r.event_id
      ),
      o as (
        update opportunities t set lead_id = r.lead_id, contact_id = coalesce(t.contact_id, r.contact_id), version = t.version + 1, updated_at = now() from r
        where t.tenant_id = r.tenant_id and t.id = r.opportunity_id and t.lead_id is distinct from r.lead_id
-       returning 'opportunity' as entity, t.tenant_id, t.id, t.version, to_jsonb(t.*) as row, r.event_id
+       returning 'opportunity' as entity, t.tenant_id, t.id, t.version, row_to_json(t.*) as row, r.event_id
      )
      select * from c union all select * from o -- pipeline.apply.link-conversions`,
     cols as never,

@@ -20,10 +20,20 @@ export function normalizeEmail(value: string | null | undefined): string | null 
   return clean(value)?.toLowerCase() ?? null;
 }
 
-/** ISO 3166-1 alpha-2 from alpha-2, alpha-3 or an English name; null when unrecognised. */
+const countryCache = new Map<string, string | null>();
+
+/** ISO 3166-1 alpha-2 from alpha-2, alpha-3 or an English name; null when unrecognised. Memoized: few distinct inputs. */
 export function normalizeCountry(value: string | null | undefined): string | null {
   const v = clean(value);
   if (!v) return null;
+  const hit = countryCache.get(v);
+  if (hit !== undefined) return hit;
+  const out = lookupCountry(v);
+  if (countryCache.size < 10_000) countryCache.set(v, out); // bounded: free text must not grow it forever
+  return out;
+}
+
+function lookupCountry(v: string): string | null {
   const upper = v.toUpperCase();
   if (COUNTRY_ALIASES[upper]) return COUNTRY_ALIASES[upper];
   if (upper.length === 2 && countries.isValid(upper)) return upper;

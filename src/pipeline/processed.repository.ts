@@ -53,7 +53,7 @@ export async function recordProcessed(tx: TransactionSql, rows: ProcessedRow[]):
   const col = <T>(f: (r: ProcessedRow) => T) => rows.map(f);
   const written = await tx.unsafe(
     `insert into processed_events as p (tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome, changes)
-     select tenant_id, event_id, bucket::date, status, reason, topic, partition::int, "offset"::bigint, entity_type, entity_id, entity_version::bigint, outcome::jsonb, changes::jsonb
+     select tenant_id, event_id, bucket::date, status, reason, topic, partition::int, "offset"::bigint, entity_type, entity_id, entity_version::bigint, outcome::json, changes::json
      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
        as r(tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome, changes)
      on conflict (tenant_id, event_id, bucket) do update

@@ -55,6 +55,8 @@ export interface WorkerStatus {
   lastError: { at: string; message: string; dependency?: string } | null;
   retrying: boolean;
   startedAt: string | null;
+  /** when the first batch began processing (epoch ms): throughput is measured from here, after the group join */
+  firstBatchAt: number | null;
 }
 
 export interface Worker {
@@ -114,6 +116,7 @@ export function createWorker(
   let running = false;
   let retrying = false;
   let startedAt: string | null = null;
+  let firstBatchAt: number | null = null;
   let lastError: WorkerStatus['lastError'] = null;
   let maintenance: NodeJS.Timeout | undefined;
 
@@ -146,6 +149,7 @@ export function createWorker(
         await heartbeat().catch(() => {});
       }
       if (!isRunning() || isStale()) return;
+      firstBatchAt ??= Date.now();
       const timer = batchDuration.startTimer();
       const chunk = batch.messages.slice(start, start + batchSize);
       const messages: InMessage[] = chunk.map((m) => ({
@@ -249,7 +253,7 @@ export function createWorker(
     },
     status() {
       return {
-        running, paused, consumers: consumers.length, retrying, startedAt, lastError, processed: { ...processed },
+        running, paused, consumers: consumers.length, retrying, startedAt, firstBatchAt, lastError, processed: { ...processed },
         partitions: [...partitions.values()].sort((a, b) => a.partition - b.partition),
       };
     },

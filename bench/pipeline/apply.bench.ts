@@ -1,0 +1,125 @@
+// Applied events/s from a pre-loaded backlog: the worker with exactly-once (Redis + processed_events) vs the worker
+// at-least-once (no dedup, no processed_events) vs Postgres's own COPY of the same rows into the same table, in one run.
+//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 500]
+// Uses the test database (inflow_test) and Redis db 1 by default, private topics and tenants; prints a JSON report.
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { ensureTenant } from '../../src/accounts/api-keys.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
+import { createLogger } from '../../src/infra/logger.ts';
+import { createPostgres } from '../../src/infra/postgres.ts';
+import { createRedis } from '../../src/infra/redis.ts';
+import { toEffect } from '../../src/pipeline/effect.step.ts';
+import { enrich } from '../../src/pipeline/enrich.step.ts';
+import { TABLES } from '../../src/pipeline/entities.repository.ts';
+import type { CrmEvent } from '../../src/pipeline/event.types.ts';
+import { normalizeEvent } from '../../src/pipeline/normalize.step.ts';
+import { createWorker } from '../../src/pipeline/worker.ts';
+import type { ApplyMode } from '../../src/pipeline/apply.step.ts';
+import { encode } from '../../src/schemas/avro.codec.ts';
+import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
+import { registerSchemas, schemaType, subjectFor } from '../../src/schemas/schema-files.ts';
+import { testEnv } from '../../test/support/test-env.ts';
+
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: '500' } } });
+const N = Number(args.events);
+const CONCURRENCY = Number(args.concurrency);
+const BATCH = Number(args.batch);
+const cfg = loadConfig({ ...process.env, ...testEnv(), LOG_LEVEL: 'warn' });
+const logger = createLogger(cfg);
+const sql = createPostgres(cfg, { max: CONCURRENCY + 4 });
+const redis = createRedis(cfg);
+const registry = createSchemaRegistry(cfg.SCHEMA_REGISTRY_URL);
+const kafka = createKafka(cfg);
+const run = randomUUID().slice(0, 8);
+
+function leads(tenant: string, n: number): CrmEvent[] {
+  const now = Date.now();
+  return Array.from({ length: n }, (_, i) => ({
+    event_id: randomUUID(), tenant_id: tenant, type: 'lead.created', entity_id: `lead-${i}`, occurred_at: now, received_at: now, source: 'bench',
+    consent: true, request_id: null, idempotency_key: null, contact: null, opportunity: null, metadata: {}, traceparent: null,
+    lead: {
+      first_name: ` First${i} `, last_name: `Last${i}`, email: ` User${i}@Example.com `, phone: `+3712${String(1000000 + i).slice(-7)}`, company: 'Acme', message: 'hello',
+      submission_type: 'form', country: 'Latvia', lang: 'lv', ip: `81.198.${i % 250}.${i % 200}`, user_agent: null, click_id: `c${i}`, offer: 'offer', creo: 'banner',
+      domain: 'example.com', marker: 'm', description: null, sourcetype: 'web', status: null, assigned_to: null, utm_source: 'google', utm_medium: 'cpc',
+      utm_campaign: 'spring', utm_content: null, utm_term: null, contact_id: null, opportunity_id: null,
+    },
+  }));
+}
+
+async function topicsFor(prefix: string) {
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, loadTopicDefinitions(), prefix);
+  await admin.disconnect();
+  const ids = await registerSchemas(registry, prefix);
+  const t = (base: string) => topicName({ KAFKA_TOPIC_PREFIX: prefix }, base);
+  return { events: t('crm.events'), outcomes: t('crm.outcomes'), changes: t('crm.changes'), dlq: t('crm.events.dlq'), schemaId: ids[subjectFor(t('crm.events'))]! };
+}
+
+async function preload(prefix: string, events: CrmEvent[]) {
+  const topics = await topicsFor(prefix);
+  const producer = kafka.producer();
+  await producer.connect();
+  const type = schemaType('crm-event');
+  for (let i = 0; i < events.length; i += 2000) {
+    await producer.send({ topic: topics.events, acks: -1, messages: events.slice(i, i + 2000).map((e) => ({ key: `${e.tenant_id}:${e.entity_id}`, value: encode(type, topics.schemaId, e) })) });
+  }
+  await producer.disconnect();
+  return topics;
+}
+
+async function drain(prefix: string, topics: Awaited<ReturnType<typeof preload>>, mode: ApplyMode) {
+  const worker = createWorker(
+    { kafka, sql, redis: mode === 'exactly-once' ? redis : null, registry, logger },
+    { groupId: `${prefix}bench`, topic: topics.events, emit: topics, namespace: prefix, geoip: true, concurrency: CONCURRENCY, batchSize: BATCH, mode },
+  );
+  const total = () => Object.values(worker.status().processed).reduce((a, b) => a + b, 0);
+  await worker.start();
+  while (total() < N) await new Promise((r) => setTimeout(r, 10));
+  // from the first batch (after the group join) to the last commit
+  const seconds = (Date.now() - worker.status().firstBatchAt!) / 1000;
+  const statuses = worker.status().processed;
+  await worker.stop();
+  return { mode, events: N, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(N / seconds), outcomes: statuses };
+}
+
+/** COPY of the same leads rows (normalized and enriched, not timed) into the same table. */
+async function copyBaseline(tenant: string, events: CrmEvent[]) {
+  const cols = TABLES.lead.columns;
+  const esc = (v: unknown) => (v === null || v === undefined ? '\\N' : (typeof v === 'object' ? JSON.stringify(v) : String(v)).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'));
+  const { geoipLite } = await import('../../src/pipeline/enrich.step.ts');
+  const lines = events.map((e) => {
+    const n = normalizeEvent(e);
+    const row = toEffect(n, enrich({ ip: n.lead!.ip, user_agent: n.lead!.user_agent }, geoipLite())).row;
+    return cols.map(([c, t]) => (t === 'tags' ? '{}' : esc(row[c] ?? (c === 'status' ? 'new' : c === 'metadata' ? {} : null)))).join('\t') + '\n';
+  });
+  const started = performance.now();
+  const writable = await sql`copy leads (${sql.unsafe(cols.map(([c]) => c).join(', '))}) from stdin -- bench.copy`.writable();
+  await streamPipeline(Readable.from(lines), writable);
+  const seconds = (performance.now() - started) / 1000;
+  const [{ n }] = await sql<{ n: string }[]>`select count(*)::text as n from leads where tenant_id = ${tenant}` as unknown as [{ n: string }];
+  return { mode: 'postgres COPY', rows: Number(n), seconds: Number(seconds.toFixed(2)), rows_per_s: Math.round(events.length / seconds) };
+}
+
+const tenants = { copy: `bench-copy-${run}`, eo: `bench-eo-${run}`, alo: `bench-alo-${run}` };
+for (const t of Object.values(tenants)) await ensureTenant(sql, t);
+const eoEvents = leads(tenants.eo, N);
+const aloEvents = leads(tenants.alo, N);
+const eoTopics = await preload(`bench-eo-${run}.`, eoEvents);
+const aloTopics = await preload(`bench-alo-${run}.`, aloEvents);
+const copy = await copyBaseline(tenants.copy, leads(tenants.copy, N));
+const exactlyOnce = await drain(`bench-eo-${run}.`, eoTopics, 'exactly-once');
+const atLeastOnce = await drain(`bench-alo-${run}.`, aloTopics, 'at-least-once');
+const report = {
+  at: new Date().toISOString(), events: N, concurrency: CONCURRENCY, batch: BATCH, copy, exactlyOnce, atLeastOnce,
+  exactly_once_vs_copy: Number((exactlyOnce.events_per_s / copy.rows_per_s).toFixed(3)),
+  exactly_once_cost_vs_at_least_once: Number((1 - exactlyOnce.events_per_s / atLeastOnce.events_per_s).toFixed(3)),
+};
+console.log(JSON.stringify(report, null, 2));
+await sql.end({ timeout: 5 });
+redis.disconnect();
+process.exit(0);
