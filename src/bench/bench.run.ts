@@ -63,6 +63,10 @@ export async function runBench(cfg: Config, o: BenchOptions, deps: { progress?: 
     const isBenchGroup = (g: string) => g.startsWith('inflow-bench-'); // our own outcomes readers
     const lagTargets: { group: string; topic: string }[] = await discoverGroups(admin, [eventsTopic, outcomesTopic], isBenchGroup).catch(() => []);
     if (!lagTargets.some((t) => t.topic === eventsTopic)) notes.push(`no consumer group had ${eventsTopic} assigned when the run started: is a worker running?`);
+    const startLag = await sampleLag(admin, lagTargets.filter((t) => t.topic === eventsTopic), 0).catch(() => []);
+    for (const l of startLag) {
+      if (l.lag > 1000) notes.push(`${l.group} already had ${l.lag} messages of lag on ${l.topic} when the run started: it works through that backlog before the bench's events (use a fresh KAFKA_TOPIC_PREFIX for a clean measurement)`);
+    }
     const rediscover = async () => {
       for (const t of await discoverGroups(admin, [eventsTopic, outcomesTopic], isBenchGroup)) {
         if (!lagTargets.some((x) => x.group === t.group && x.topic === t.topic)) lagTargets.push(t);
