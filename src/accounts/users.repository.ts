@@ -63,3 +63,21 @@ export function listUsers(sql: Sql, tenantId: string): Promise<UserRow[]> {
     select id, tenant_id, email, role, created_at from users where tenant_id = ${tenantId} and disabled_at is null
     order by created_at, id -- users.list`;
 }
+
+/** Changes a user's role within the account; false when the user is not in it. */
+export async function setUserRole(sql: Sql, tenantId: string, userId: string, role: Role): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`
+    update users set role = ${role} where id = ${userId} and tenant_id = ${tenantId} and disabled_at is null
+    returning id, tenant_id, email, role, created_at -- users.setRole`;
+  return row;
+}
+
+/** Disables a user and revokes every refresh token of theirs (access tokens die within their 15 min). */
+export async function disableUser(sql: Sql, tenantId: string, userId: string): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    const rows = await tx`update users set disabled_at = now() where id = ${userId} and tenant_id = ${tenantId} and disabled_at is null returning id -- users.disable`;
+    if (rows.length === 0) return false;
+    await tx`update refresh_tokens set revoked_at = now() where user_id = ${userId} and revoked_at is null -- users.revokeSessions`;
+    return true;
+  });
+}

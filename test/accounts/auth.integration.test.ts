@@ -165,6 +165,27 @@ describe('API keys', () => {
   });
 });
 
+describe('users of an account', () => {
+  it('lets an admin change a role and disable a user (login and refresh refused), never across accounts', async () => {
+    const a = await registerAccount(t);
+    const b = await registerAccount(t);
+    const viewer = await addUser(t, a.token, 'viewer');
+    const login = await t.call('POST', '/v1/auth/login', { body: { email: viewer.email, password: 'another good password' } });
+    expect((await t.call('PATCH', `/v1/users/${viewer.id}`, { token: b.token, body: { role: 'admin' } })).status).toBe(404);
+    expect((await t.call('DELETE', `/v1/users/${viewer.id}`, { token: b.token })).status).toBe(404);
+    const promoted = await t.call('PATCH', `/v1/users/${viewer.id}`, { token: a.token, body: { role: 'editor' } });
+    expect(promoted.body.role).toBe('editor');
+    const relogin = await t.call('POST', '/v1/auth/login', { body: { email: viewer.email, password: 'another good password' } });
+    expect((await t.call('POST', '/v1/contacts', { token: relogin.body.token, body: { email: `${unique('ed')}@example.com` } })).status).toBe(201);
+    expect((await t.call('DELETE', `/v1/users/${a.userId}`, { token: a.token })).status).toBe(409);
+    expect((await t.call('DELETE', `/v1/users/${viewer.id}`, { token: a.token })).status).toBe(204);
+    expect((await t.call('POST', '/v1/auth/login', { body: { email: viewer.email, password: 'another good password' } })).status).toBe(401);
+    expect((await t.call('POST', '/v1/auth/refresh', { body: { refresh_token: login.body.refresh_token } })).status).toBe(401);
+    const users = await t.call('GET', '/v1/users', { token: a.token });
+    expect(users.body.data.map((u: { id: string }) => u.id)).toEqual([a.userId]);
+  });
+});
+
 describe('per-account rate limit', () => {
   it('answers 429 with RateLimit-* and Retry-After once the account spends its budget, other accounts unaffected', async () => {
     const limited = await createTestApi({ API_RATE_LIMIT_PER_MINUTE: '3' });
