@@ -73,7 +73,11 @@ export async function startRoles(cfg: Config, requested: string[], options: { co
     hostname: cfg.HTTP_HOST,
     port: cfg.HTTP_PORT,
     // Slow-loris protection: a client that trickles its headers or body is cut off.
-    serverOptions: { headersTimeout: cfg.HTTP_HEADERS_TIMEOUT_MS, requestTimeout: cfg.HTTP_REQUEST_TIMEOUT_MS },
+    serverOptions: {
+      headersTimeout: cfg.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: cfg.HTTP_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: 1_000, // how often Node enforces the two timeouts above (its default is 30 s)
+    },
   });
   // Closed first on shutdown: stop accepting, let in-flight requests finish, then the roles flush and disconnect.
   shutdown.add('http', () => new Promise<void>((resolve) => server.close(() => resolve())));

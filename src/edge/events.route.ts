@@ -93,14 +93,15 @@ export function createEventsHandler(deps: EdgeDeps) {
         idempotencyKey: idemKey ?? null,
         eventId: idemKey ? derivedId(tenantId, idemKey, String(index)) : undefined,
       });
-      const raw = Buffer.from(JSON.stringify(item) ?? 'null');
+      // Re-serialised only when needed (DLQ, or the hash of a client event_id): most events need neither.
+      const raw = () => Buffer.from(JSON.stringify(item) ?? 'null');
       if (!mapped.ok) {
         rejected.push({ index, errors: mapped.errors });
-        dlq.push({ raw, reason: 'invalid_event', errors: mapped.errors, index, tenantId, source: SOURCE });
+        dlq.push({ raw: raw(), reason: 'invalid_event', errors: mapped.errors, index, tenantId, source: SOURCE });
         return;
       }
       const clientId = isPlainObject(item) && typeof item.event_id === 'string';
-      const hash = clientId ? bodyHash(raw) : undefined;
+      const hash = clientId ? bodyHash(raw()) : undefined;
       const prior = seen.get(mapped.event.event_id);
       if (prior !== undefined) {
         if (prior === hash) slots.push({ index, event: mapped.event, duplicate: true });
