@@ -175,7 +175,20 @@ export function createBulkRouter(deps: BulkRouterDeps): Hono {
       const totals = await ledgerTotals(sql, a.tenant_id, a.id);
       const rate = Math.min(a.rate_limit_per_sec ?? Infinity, cfg.BULK_RATE_LIMIT_PER_SEC);
       const budget = await limiter.budgetLeft(a.tenant_id, rate).catch(() => null);
-      return c.json(computeStats(a, totals, { now: new Date(), rateLimitPerSec: rate, budgetLeft: budget }));
+      const stats = computeStats(a, totals, { now: new Date(), rateLimitPerSec: rate, budgetLeft: budget });
+      if (c.req.query('verify') !== 'clickhouse') return c.json(stats);
+      // cross-check against the outcome log; it lags the ledger by the sink's flush interval
+      const clickhouse = await deps
+        .clickhouse()
+        .query({
+          query: `SELECT status, count() AS n FROM ${cfg.CLICKHOUSE_DATABASE}.outcomes FINAL
+                  WHERE tenant_id = {tenant:String} AND bulk_action_id = {id:String} GROUP BY status -- bulk.statsVerify`,
+          query_params: { tenant: a.tenant_id, id: a.id },
+          format: 'JSONEachRow',
+        })
+        .then(async (r) => Object.fromEntries((await r.json<{ status: string; n: number }>()).map((x) => [x.status, Number(x.n)])))
+        .catch(() => ({ error: 'ClickHouse unavailable' }));
+      return c.json({ ...stats, clickhouse });
     });
 
     app.get(`${base}/:id/logs`, read, async (c) => {

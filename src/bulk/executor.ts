@@ -89,11 +89,15 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, logger,
     } else {
       const rate = Math.min(info.rate_limit_per_sec ?? Infinity, cfg.BULK_RATE_LIMIT_PER_SEC);
       const fresh = !(await untilDone('ledger', () => sql`select 1 from bulk_chunks where bulk_action_id = ${chunk.bulk_action_id} and chunk_no = ${chunk.chunk_no} -- bulk.ledgerProbe`)).length;
-      if (fresh) await untilDone('rate limit', () => limiter.acquire(chunk.tenant_id, chunk.entity_ids.length, rate));
+      const waited = fresh ? await untilDone('rate limit', () => limiter.acquire(chunk.tenant_id, chunk.entity_ids.length, rate)) : 0;
+      // a cancel that landed while this chunk waited for its budget still stops it
+      const cancelled = waited > 0 && (await untilDone('re-read action', () => actionInfo(chunk.bulk_action_id, chunk.tenant_id)))?.status === 'cancelled';
       const fault = () => {
         if (faultKind === 'kill_in_tx' && appliedHere + 1 === Number(faultAt)) process.kill(process.pid, 'SIGKILL');
       };
-      outcome = await untilDone('apply chunk', () => applyChunk(sql, chunk, { beforeCommit: fault }));
+      outcome = cancelled
+        ? await untilDone('record cancelled', () => recordCancelled(sql, chunk))
+        : await untilDone('apply chunk', () => applyChunk(sql, chunk, { beforeCommit: fault }));
       if (outcome.kind === 'applied') {
         appliedHere += 1;
         chunkSeconds.observe(outcome.durationMs / 1000);

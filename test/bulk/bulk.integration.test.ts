@@ -1,13 +1,20 @@
 // Bulk actions end to end through the real stack: API -> planner -> crm.bulk.chunks -> executors -> Postgres + outcomes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '../../src/infra/clickhouse.ts';
+import { testClickHouse } from '../support/helpers.ts';
 import { createBulkWorld, type BulkWorld } from './bulk.harness.ts';
 
 let w: BulkWorld;
+let ch: ClickHouseClient;
 beforeAll(async () => {
-  w = await createBulkWorld({ executors: 2 });
+  ch = await testClickHouse('bulk');
+  w = await createBulkWorld({ executors: 2, clickhouse: () => ch });
   await w.startWorkers();
 });
-afterAll(() => w?.close());
+afterAll(async () => {
+  await w?.close();
+  await ch?.close();
+});
 
 type Stats = { status: string; total: number; succeeded: number; failed: number; skipped: number; percent: number; processed: number; rate_per_sec: number };
 
@@ -251,4 +258,50 @@ describe('rate limit', () => {
     const perExecutor = w.chunksBy.map((n, i) => n - (before[i] ?? 0));
     expect(perExecutor.every((n) => n > 0), `chunks per executor ${perExecutor.join(',')}`).toBe(true);
   }, 60_000);
+});
+
+describe('CSV upload, logs and scheduling', () => {
+  it('takes ids from a CSV upload, keeps input rows, and serves the per-contact log from ClickHouse', async () => {
+    const t = await w.tenant();
+    await w.seed(t.id, 10);
+    const form = new FormData();
+    form.set('file', new Blob(['id,note\nc-0000003,a\nnope-1,b\nc-0000001,c\nc-0000002,d\n'], { type: 'text/csv' }), 'ids.csv');
+    form.set('request', JSON.stringify({ entity: 'contacts', action: 'assign_owner', payload: { owner_id: 'o-csv' } }));
+    const res = await w.app.request('/bulk-actions', { method: 'POST', headers: { authorization: `Bearer ${t.key}` }, body: form });
+    expect(res.status).toBe(201);
+    const { id, target } = (await res.json()) as { id: string; target: unknown };
+    expect(target).toEqual({ csv: { rows: 4, filename: 'ids.csv' } });
+    await w.waitStatus(t.key, id, ['completed']);
+    expect(await stats(t.key, id)).toMatchObject({ total: 4, succeeded: 3, skipped: 1, failed: 0 });
+    const [ledger] = await w.sql<{ results: unknown[] }[]>`select results from bulk_chunks where bulk_action_id = ${id}`;
+    expect(ledger!.results).toContainEqual(['nope-1', 'skipped', 'not_found', null, 2]);
+
+    // what the outcomes sink does: crm.outcomes -> ClickHouse outcomes
+    const outcomes = await w.readOutcomes(4, 30_000, id);
+    const ts = (ms: unknown) => new Date(Number(ms)).toISOString().replace('T', ' ').replace('Z', '');
+    await ch.insert({
+      table: `${w.cfg.CLICKHOUSE_DATABASE}.outcomes`,
+      values: outcomes.map((o) => ({ ...o, received_at: ts(o.received_at), processed_at: ts(o.processed_at) })),
+      format: 'JSONEachRow',
+    });
+    const page1 = (await (await w.call('GET', `/v1/bulk-actions/${id}/logs?limit=3`, t.key)).json()) as { data: { contact_id: string; status: string; reason: string | null }[]; next_after: string };
+    expect(page1.data.map((r) => [r.contact_id, r.status])).toEqual([['c-0000001', 'succeeded'], ['c-0000002', 'succeeded'], ['c-0000003', 'succeeded']]);
+    const page2 = (await (await w.call('GET', `/bulk-actions/${id}/logs?limit=3&after=${page1.next_after}`, t.key)).json()) as { data: { contact_id: string; reason: string }[]; next_after: null };
+    expect(page2).toEqual({ data: [expect.objectContaining({ contact_id: 'nope-1', status: 'skipped', reason: 'not_found' })], next_after: null });
+    const verified = (await (await w.call('GET', `/v1/bulk-actions/${id}/stats?verify=clickhouse`, t.key)).json()) as Record<string, unknown>;
+    expect(verified).toMatchObject({ succeeded: 3, skipped: 1, clickhouse: { succeeded: 3, skipped: 1 } });
+    const other = await w.tenant();
+    expect((await w.call('GET', `/v1/bulk-actions/${id}/logs`, other.key)).status).toBe(404);
+  });
+
+  it('starts a scheduled action at its time', async () => {
+    const t = await w.tenant();
+    await w.seed(t.id, 5);
+    const at = new Date(Date.now() + 2_000);
+    const { body } = await create(t.key, { entity: 'contacts', action: 'tag', target: { ids: ['c-0000001'] }, payload: { tags: ['later'] }, scheduled_at: at.toISOString() });
+    expect(body.status).toBe('scheduled');
+    await w.waitStatus(t.key, body.id, ['completed'], 30_000);
+    const [a] = await w.sql<{ started_at: Date }[]>`select started_at from bulk_actions where id = ${body.id}`;
+    expect(a!.started_at.getTime()).toBeGreaterThanOrEqual(at.getTime());
+  });
 });
