@@ -137,7 +137,12 @@ export async function applyChunk(sql: Sql, chunk: ChunkInput, options: ApplyOpti
           images = new Map((src?.before_images ?? []).map((i) => [i.id, i]));
         }
         const now = new Date().toISOString();
-        const decisions = chunk.entity_ids.map((id) => decide(chunk.action as Action, payload, id, byId.get(id), now, images.get(id)));
+        const seen = new Set<string>();
+        const decisions = chunk.entity_ids.map((id): Decision => {
+          if (seen.has(id)) return { id, kind: 'skip', reason: 'duplicate_in_target' }; // an id listed twice is changed once
+          seen.add(id);
+          return decide(chunk.action as Action, payload, id, byId.get(id), now, images.get(id));
+        });
         const changes = decisions.filter((d): d is Change => d.kind === 'change');
         const failed = new Map<string, string>();
         let updated: UpdatedRow[] = [];
