@@ -22,7 +22,17 @@ function readStat(pid: number): ProcStat | undefined {
   }
 }
 
-function rssKb(pid: number): number {
+/**
+ * Memory in kB: PSS (each shared page divided among the processes sharing it) when the kernel offers it, so a process
+ * tree such as Postgres's backends counts its shared buffers once; else RSS.
+ */
+function memoryKb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    /* no smaps_rollup (old kernel, or not ours to read): fall back to RSS */
+  }
   try {
     return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_KB;
   } catch {
@@ -95,27 +105,36 @@ export interface ProcSampler {
   sample(t: number): ProcessSample[];
 }
 
-/** Samples named process trees; CPU% is per core (200% = both cores of this box) since the previous sample. */
+/**
+ * Samples named process trees; CPU% is per core (200% = both cores of this box) since the previous sample, summed per
+ * pid so a child that exits in between (a Postgres backend) takes its ticks with it instead of making a negative dip.
+ */
 export function createProcSampler(targets: { name: string; pid: number }[]): ProcSampler {
-  let last = new Map<string, { ticks: number; at: number }>();
+  let lastTicks = new Map<number, number>();
+  let lastAt: number | undefined;
   return {
     sample(t) {
       const stats = allPids().map(readStat).filter((s): s is ProcStat => !!s);
       const byPid = new Map(stats.map((s) => [s.pid, s]));
       const now = performance.now();
-      const next = new Map<string, { ticks: number; at: number }>();
+      const nextTicks = new Map<number, number>();
       const out: ProcessSample[] = [];
       for (const { name, pid } of targets) {
         if (!byPid.has(pid)) continue;
         const tree = processTree(pid, stats);
-        const ticks = tree.reduce((a, p) => a + (byPid.get(p)?.ticks ?? 0), 0);
-        const rss = tree.reduce((a, p) => a + rssKb(p), 0);
-        const prev = last.get(name);
-        next.set(name, { ticks, at: now });
-        const cpuPct = prev ? ((ticks - prev.ticks) / CLK_TCK / ((now - prev.at) / 1000)) * 100 : 0;
-        out.push({ t, name, cpuPct: Math.round(cpuPct * 10) / 10, rssMb: Math.round(rss / 1024) });
+        let delta = 0;
+        let mem = 0;
+        for (const p of tree) {
+          const ticks = byPid.get(p)?.ticks ?? 0;
+          nextTicks.set(p, ticks);
+          delta += ticks - (lastTicks.get(p) ?? (lastAt === undefined ? ticks : 0)); // a new child: all its ticks are new
+          mem += memoryKb(p);
+        }
+        const cpuPct = lastAt === undefined ? 0 : (Math.max(0, delta) / CLK_TCK / ((now - lastAt) / 1000)) * 100;
+        out.push({ t, name, cpuPct: Math.round(cpuPct * 10) / 10, rssMb: Math.round(mem / 1024) });
       }
-      last = next;
+      lastTicks = nextTicks;
+      lastAt = now;
       return out;
     },
   };

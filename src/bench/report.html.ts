@@ -55,7 +55,7 @@ export function renderHtml(r: BenchReport): string {
   });
   const rss = lineChart({
     id: 'chart-rss',
-    title: 'RSS (MB)',
+    title: 'Memory (PSS, MB: shared pages split among their processes)',
     yLabel: 'MB',
     series: r.processes.map((p) => ({ name: p.name, points: p.samples.map((x) => [x.t, x.rssMb] as [number, number]) })),
   });
@@ -105,7 +105,7 @@ ${table(['ratio', 'value'], Object.entries(r.ratios).map(([k, v]) => [e(k), pct(
 ${table(['request kind', 'count', 'p50', 'p90', 'p99', 'max'], Object.entries(s.latencyByKind).map(([k, l]) => [e(k), l.count, l.p50, l.p90, l.p99, l.max]))}
 <h2>Consumer lag</h2>${lag}
 <h2>Processes</h2>${cpu}${rss}
-${table(['process', 'CPU % avg', 'CPU % max', 'RSS MB max', 'RSS MB/min'], r.processes.map((p) => [e(p.name), p.cpuPctAvg, p.cpuPctMax, p.rssMbMax, p.rssMbSlopePerMin]))}
+${table(['process', 'CPU % avg', 'CPU % max', 'PSS MB max', 'PSS MB/min'], r.processes.map((p) => [e(p.name), p.cpuPctAvg, p.cpuPctMax, p.rssMbMax, p.rssMbSlopePerMin]))}
 ${r.findMax ? `<h2>Find-max steps</h2>${table(['target/s', 'accepted/s', 'p99 ms', 'error rate', 'lag growth', 'ok'], r.findMax.map((x) => [x.targetPerS, x.acceptedPerS, x.p99, pct(x.errorRate), x.lagGrowth, x.ok ? 'yes' : 'knee']))}` : ''}
 ${r.notes.length ? `<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>` : ''}
 <h2>Options</h2><pre>${e(JSON.stringify(r.options, null, 2))}</pre>

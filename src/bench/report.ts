@@ -69,6 +69,7 @@ export interface BenchReport {
   ceilings: CeilingResult[];
   ratios: Record<string, number | null>;
   timeline: TimelinePoint[];
+  /** rssMb* hold PSS where the kernel offers it (shared pages split among processes), else RSS */
   processes: { name: string; cpuPctAvg: number; cpuPctMax: number; rssMbMax: number; rssMbSlopePerMin: number; samples: { t: number; cpuPct: number; rssMb: number }[] }[];
   lag: { group: string; topic: string; max: number; last: number; samples: { t: number; lag: number }[] }[];
   findMax: FindMaxStep[] | null;
