@@ -2,13 +2,14 @@
 // The DDL files carry 400 days; this applies the configured value at sink start, only where it differs.
 import type { ClickHouseClient } from '../infra/clickhouse.ts';
 
-/** Table -> the DateTime expression its TTL counts from (as in clickhouse/001 and 011-014). */
+/** Table -> the DateTime expression its TTL counts from (as in clickhouse/001 and 011-015). */
 export const RETENTION_TABLES: Record<string, string> = {
   outcomes: 'toDateTime(received_at)',
   outcomes_per_minute: 'minute',
   latency_per_minute: 'minute',
   dlq_reasons_per_minute: 'minute',
   bulk_action_progress: 'toDateTime(last_at)',
+  bulk_outcomes: 'toDateTime(processed_at)',
 };
 
 export function ttlClause(expression: string, days: number): string {

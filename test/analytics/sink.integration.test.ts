@@ -98,6 +98,28 @@ describe('outcomes sink', () => {
     expect(positions.get(9)).toBe(299);
   });
 
+  it('fills the bulk-action views: progress per status and the per-action log', async () => {
+    const tenant = unique('tenant');
+    const action = unique('bulk');
+    const items = outcomes(tenant, 50, { kind: 'bulk', type: 'contact.update', bulk_action_id: action, reason: null }).map((o, i) => ({
+      ...o, status: i < 45 ? 'succeeded' : 'failed', entity_id: `c-${String(i).padStart(3, '0')}`,
+    }));
+    const lines = items.map((o, i) => toRowLine(o, { topic: 'bulk', partition: 0, offset: i }));
+    await createOutcomesStore(ch, db).insert(lines, batchToken(unique('bulk'), [{ partition: 0, first: 0, last: 49 }]));
+    const res = await ch.query({
+      query: `SELECT status, sum(n) AS n FROM ${db}.bulk_action_progress WHERE tenant_id = {t:String} AND bulk_action_id = {a:String} GROUP BY status ORDER BY status`,
+      query_params: { t: tenant, a: action },
+      format: 'JSONEachRow',
+    });
+    expect(await res.json()).toEqual([{ status: 'failed', n: 5 }, { status: 'succeeded', n: 45 }]);
+    const page = await ch.query({
+      query: `SELECT entity_id FROM ${db}.bulk_outcomes FINAL WHERE tenant_id = {t:String} AND bulk_action_id = {a:String} AND entity_id > {after:String} ORDER BY entity_id LIMIT 3`,
+      query_params: { t: tenant, a: action, after: 'c-010' },
+      format: 'JSONEachRow',
+    });
+    expect(await page.json()).toEqual([{ entity_id: 'c-011' }, { entity_id: 'c-012' }, { entity_id: 'c-013' }]);
+  });
+
   it('pauses while ClickHouse refuses inserts and loses nothing once it accepts them again', async () => {
     const tenant = unique('tenant');
     const real = createOutcomesStore(ch, db);
