@@ -111,7 +111,7 @@ export function createOutcomesSink(
       m.inserts.inc();
       m.rowsInserted.inc(rows.length);
       m.batchRows.observe(rows.length);
-      m.lagSeconds.set((Date.now() - Math.max(...rows.map((r) => r.processedAt))) / 1000);
+      m.lagSeconds.set((Date.now() - rows.reduce((max, r) => Math.max(max, r.processedAt), 0)) / 1000);
       recent.addAll(rows.map((r) => r.outcomeId));
       inserts++;
       if (options.killAfterInsert !== undefined && inserts >= options.killAfterInsert) {
