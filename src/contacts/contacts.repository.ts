@@ -16,8 +16,9 @@ export function createTenantDb(sql: Sql, options: { rlsRole?: string } = {}): Te
   return {
     inTenant<T>(tenantId: string, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
       return sql.begin(async (tx) => {
-        await tx`select set_config('app.tenant_id', ${tenantId}, true) -- contacts.tenant`;
-        if (options.rlsRole) await tx`select set_config('role', ${options.rlsRole}, true) -- contacts.rlsRole`;
+        // one round trip; both settings end with the transaction (is_local = true), so pooled connections come back clean
+        if (options.rlsRole) await tx`select set_config('app.tenant_id', ${tenantId}, true), set_config('role', ${options.rlsRole}, true) -- contacts.tenant`;
+        else await tx`select set_config('app.tenant_id', ${tenantId}, true) -- contacts.tenant`;
         return fn(tx);
       }) as Promise<T>;
     },
