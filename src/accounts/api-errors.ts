@@ -5,7 +5,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
+import { isRetriable } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
+import { isRetriablePgError } from '../infra/postgres.ts';
 import { authFailures } from './accounts.metrics.ts';
 
 const TYPES: Record<number, string> = {
@@ -66,6 +68,11 @@ export function apiErrorHandler(logger: Logger): ErrorHandler {
     if (err instanceof HTTPException) {
       const headers = err.res ? Object.fromEntries(err.res.headers) : undefined;
       return c.json(errorBody(err.status, DEFAULT_CODES[err.status] ?? 'REQUEST_ERROR', err.message), err.status as ContentfulStatusCode, headers);
+    }
+    if (isRetriablePgError(err) || isRetriable(err)) {
+      // Postgres restarting, a deadlock or serialization failure, a dependency away: the client may retry as is
+      logger.warn({ err, path: c.req.path, method: c.req.method }, 'dependency unavailable');
+      return c.json(errorBody(503, 'DEPENDENCY_UNAVAILABLE', 'a dependency is unavailable; retry shortly'), 503, { 'Retry-After': '1' });
     }
     logger.error({ err, path: c.req.path, method: c.req.method }, 'request failed');
     return c.json(errorBody(500, 'INTERNAL_ERROR', 'internal error'), 500);

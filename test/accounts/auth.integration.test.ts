@@ -186,6 +186,20 @@ describe('users of an account', () => {
   });
 });
 
+describe('dependencies away', () => {
+  it('answers 503 with Retry-After (not a 500) when Postgres is unreachable', async () => {
+    const down = await createTestApi({ DATABASE_URL: 'postgres://inflow:inflow@127.0.0.1:1/inflow_test' });
+    try {
+      const res = await down.call('POST', '/v1/auth/login', { body: { email: 'a@example.com', password: 'whatever123' } });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.body.error).toMatchObject({ status: 503, code: 'DEPENDENCY_UNAVAILABLE' });
+    } finally {
+      await down.close();
+    }
+  });
+});
+
 describe('per-account rate limit', () => {
   it('answers 429 with RateLimit-* and Retry-After once the account spends its budget, other accounts unaffected', async () => {
     const limited = await createTestApi({ API_RATE_LIMIT_PER_MINUTE: '3' });
