@@ -1,6 +1,8 @@
 // kafkajs does not batch on its own: one awaited send per request costs a broker round trip each.
-// Here concurrent requests append to one queue; a single in-flight sendBatch (acks=all, idempotent producer)
-// carries everything that arrived while the previous one was on the wire, and each request awaits its own acks.
+// Here concurrent requests append to one queue; a small pool of idempotent producers (acks=all) each keeps one
+// sendBatch in flight, carrying everything that arrived while the previous ones were on the wire. Each request
+// awaits its own messages' acks. (kafkajs holds a per-broker lock for an idempotent producer, so one producer can
+// never have two requests in flight; a pool can.)
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { DependencyUnavailableError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
@@ -26,6 +28,8 @@ export interface BatchingOptions {
   lingerMs: number;
   maxBatchMessages: number;
   timeoutMs: number;
+  /** Idempotent producers in the pool; each has one batch in flight (kafkajs locks a broker per idempotent producer). */
+  producers: number;
 }
 
 interface Entry {
@@ -36,18 +40,24 @@ interface Entry {
   timer: NodeJS.Timeout;
 }
 
+interface Slot {
+  producer?: { client: Producer; connected: Promise<void> };
+  busy?: Promise<void>;
+}
+
 export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, options: BatchingOptions): BatchingProducer {
   const log = deps.logger.child({ module: 'edge.producer' });
-  let queue: Entry[] = [];
+  const queue: Entry[] = [];
   let queued = 0;
-  let producer: { client: Producer; connected: Promise<void> } | undefined;
-  let inFlight: Promise<void> | undefined;
+  // Ordering: one request's messages always share one batch on one producer, and a client sees its 2xx only after
+  // the ack, so every order a client can observe is kept even with several batches in flight.
+  const slots: Slot[] = Array.from({ length: Math.max(1, options.producers) }, () => ({}));
   let lingerTimer: NodeJS.Timeout | undefined;
   let lastOk = true;
   let closing = false;
 
-  function current() {
-    if (!producer) {
+  function producerOf(slot: Slot) {
+    if (!slot.producer) {
       const client = deps.kafka.producer({
         idempotent: true, // with acks=all: a retried batch is written once
         maxInFlightRequests: 1, // kafkajs keeps idempotent ordering only with one request in flight
@@ -56,15 +66,15 @@ export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, o
       });
       const connected = client.connect();
       connected.catch(() => undefined);
-      producer = { client, connected };
+      slot.producer = { client, connected };
     }
-    return producer;
+    return slot.producer;
   }
 
   /** After an indeterminate failure the producer's sequence state is unknown: start a fresh one. */
-  function recreate(reason: string, err?: unknown) {
-    const old = producer;
-    producer = undefined;
+  function recreate(slot: Slot, reason: string, err?: unknown) {
+    const old = slot.producer;
+    slot.producer = undefined;
     lastOk = false;
     producerErrors.inc({ kind: reason });
     log.warn({ err, reason }, 'producer failed, recreating it');
@@ -79,19 +89,28 @@ export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, o
     else entry.resolve();
   }
 
-  function schedule() {
-    if (inFlight || queue.length === 0) return;
-    if (queued >= options.maxBatchMessages || options.lingerMs === 0) {
-      inFlight = flush();
-      return;
+  const anyBusy = () => slots.some((s) => s.busy !== undefined);
+
+  /** Starts a batch on every idle producer while messages wait. */
+  function pump() {
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (slot.busy) continue;
+      slot.busy = flush(slot);
     }
+  }
+
+  function schedule() {
+    if (queue.length === 0) return;
+    // Busy: the queue leaves with the next free producer. Idle: wait a moment so concurrent requests share a batch.
+    if (anyBusy() || queued >= options.maxBatchMessages || options.lingerMs === 0) return pump();
     lingerTimer ??= setTimeout(() => {
       lingerTimer = undefined;
-      if (!inFlight) inFlight = flush();
+      pump();
     }, options.lingerMs);
   }
 
-  async function flush(): Promise<void> {
+  async function flush(slot: Slot): Promise<void> {
     const batch: Entry[] = [];
     let count = 0;
     while (queue.length && (count === 0 || count + queue[0]!.messages.length <= options.maxBatchMessages)) {
@@ -102,14 +121,14 @@ export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, o
       count += entry.messages.length;
     }
     try {
-      if (batch.length) await sendBatch(batch, count);
+      if (batch.length) await sendBatch(slot, batch, count);
     } finally {
-      inFlight = undefined;
-      if (queue.length) inFlight = flush(); // what queued up during this send goes now: the next batch
+      slot.busy = undefined;
+      pump(); // what queued up during this send goes now: the next batch
     }
   }
 
-  async function sendBatch(batch: Entry[], count: number): Promise<void> {
+  async function sendBatch(slot: Slot, batch: Entry[], count: number): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const entry of batch) {
       for (const m of entry.messages) {
@@ -118,7 +137,7 @@ export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, o
         list.push({ key: m.key, value: m.value, headers: m.headers });
       }
     }
-    const p = current();
+    const p = producerOf(slot);
     let watchdog: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -134,7 +153,7 @@ export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, o
       producerBatchSize.observe(count);
       for (const entry of batch) settle(entry);
     } catch (err) {
-      if (producer === p) recreate(err instanceof Error && err.message === 'produce timed out' ? 'timeout' : 'send', err);
+      if (slot.producer === p) recreate(slot, err instanceof Error && err.message === 'produce timed out' ? 'timeout' : 'send', err);
       const failure = new DependencyUnavailableError('kafka', 'the broker did not acknowledge in time', err);
       for (const entry of batch) settle(entry, failure);
     } finally {
@@ -161,11 +180,11 @@ export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, o
       if (lingerTimer) {
         clearTimeout(lingerTimer);
         lingerTimer = undefined;
-        if (!inFlight) inFlight = flush();
       }
-      while (inFlight) await inFlight;
-      if (producer) await producer.client.disconnect().catch(() => undefined);
-      producer = undefined;
+      pump();
+      while (anyBusy()) await Promise.all(slots.map((sl) => sl.busy ?? Promise.resolve()));
+      await Promise.all(slots.map((sl) => (sl.producer ? sl.producer.client.disconnect().catch(() => undefined) : Promise.resolve())));
+      for (const sl of slots) sl.producer = undefined;
     },
   };
 }

@@ -37,7 +37,7 @@ export function createEdgeRuntime(input: {
   const { cfg, logger, redis, kafka, registry } = input;
   const producer = createBatchingProducer(
     { kafka, logger },
-    { lingerMs: cfg.EDGE_LINGER_MS, maxBatchMessages: cfg.EDGE_BATCH_MAX_MESSAGES, timeoutMs: cfg.EDGE_PRODUCE_TIMEOUT_MS },
+    { lingerMs: cfg.EDGE_LINGER_MS, maxBatchMessages: cfg.EDGE_BATCH_MAX_MESSAGES, timeoutMs: cfg.EDGE_PRODUCE_TIMEOUT_MS, producers: cfg.EDGE_PRODUCERS },
   );
   const publisher = createEventPublisher({ producer, registry, logger }, { topic: input.topic, dlqTopic: input.dlqTopic });
   const admin = kafka.admin();
