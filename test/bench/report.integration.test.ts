@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (page.evaluate callbacks run in the browser, so this file sees DOM types.)
 // The HTML report renders in a real browser: headless Chromium opens a generated report from disk, with no network,
 // and the charts are drawn (SVG paths of real length, and their colours in the screenshot's pixels).
 import { execFileSync } from 'node:child_process';
