@@ -1,10 +1,11 @@
 // Contacts in Postgres, always inside a tenant transaction (inTenant): every statement filters by tenant_id, and
 // app.tenant_id is set for the row-level security policies of 033 (the second wall).
-// Outcomes of writes are values (ok | not_found | stale | duplicate_email | ...), not exceptions.
+// Outcomes of writes are values (ok | not_found | stale | duplicate_email | ...), not exceptions; a refusal is recorded
+// as a 'rejected' Outcome in the outbox, in the same transaction as the decision.
 import type { Sql, TransactionSql } from '../infra/postgres.ts';
 import type { ListQuery } from './contacts.query.ts';
 import { DEFAULTS, WRITABLE, type ContactRow, type Writable } from './contacts.schema.ts';
-import { recordApiWrite, type ApiOp } from './outbox.repository.ts';
+import { recordApiRefusal, recordApiWrite, type ApiOp } from './outbox.repository.ts';
 
 export interface TenantDb {
   /** Runs fn in a transaction bound to one tenant. */
@@ -57,6 +58,12 @@ interface WriteContext {
   receivedAt: number;
 }
 
+async function refused(tx: TransactionSql, ctx: WriteContext, op: ApiOp, entityId: string, result: Exclude<WriteResult, { ok: true }>): Promise<WriteResult> {
+  const currentVersion = result.reason === 'stale' ? result.currentVersion : undefined;
+  await recordApiRefusal(tx, { tenantId: ctx.tenantId, op, entityId, reason: result.reason, currentVersion, receivedAt: ctx.receivedAt });
+  return result;
+}
+
 async function committed(tx: TransactionSql, ctx: WriteContext, op: ApiOp, row: ContactRow): Promise<WriteResult> {
   const requestId = await recordApiWrite(tx, { tenantId: ctx.tenantId, op, row, receivedAt: ctx.receivedAt });
   return { ok: true, row, requestId };
@@ -66,7 +73,7 @@ export async function insertContact(tx: TransactionSql, ctx: WriteContext, id: s
   const v = { ...DEFAULTS, ...values };
   if (typeof v.email === 'string') {
     const existingId = await claimEmail(tx, ctx.tenantId, v.email);
-    if (existingId) return { ok: false, reason: 'duplicate_email', existingId };
+    if (existingId) return refused(tx, ctx, 'create', existingId, { ok: false, reason: 'duplicate_email', existingId });
   }
   const [row] = await tx<ContactRow[]>`
     insert into contacts (tenant_id, id, last_occurred_at, first_name, last_name, email, phone, company, title, country, owner_id, status, tags, metadata)
@@ -99,11 +106,11 @@ export async function updateContact(
   expectedVersion?: number,
 ): Promise<WriteResult> {
   const locked = await lockForWrite(tx, ctx, id, expectedVersion, false);
-  if (!locked.ok) return locked;
+  if (!locked.ok) return refused(tx, ctx, op, id, locked);
   const v: Partial<Record<Writable, unknown>> = op === 'replace' ? { ...DEFAULTS, ...values } : values;
   if (typeof v.email === 'string' && v.email !== locked.row.email) {
     const existingId = await claimEmail(tx, ctx.tenantId, v.email, id);
-    if (existingId) return { ok: false, reason: 'duplicate_email', existingId };
+    if (existingId) return refused(tx, ctx, op, id, { ok: false, reason: 'duplicate_email', existingId });
   }
   const set: Record<string, unknown> = {};
   for (const k of WRITABLE) if (k in v) set[k] = k === 'metadata' ? tx.json(v[k] as Record<string, never>) : v[k];
@@ -120,18 +127,19 @@ export async function updateContact(
 }
 
 export async function setDeleted(tx: TransactionSql, ctx: WriteContext, id: string, deleted: boolean, expectedVersion?: number): Promise<WriteResult> {
+  const op = deleted ? 'delete' : 'restore';
   const locked = await lockForWrite(tx, ctx, id, expectedVersion, !deleted);
-  if (!locked.ok) return locked;
+  if (!locked.ok) return refused(tx, ctx, op, id, locked);
   if (!deleted && locked.row.email) {
     const existingId = await claimEmail(tx, ctx.tenantId, locked.row.email, id);
-    if (existingId) return { ok: false, reason: 'duplicate_email', existingId };
+    if (existingId) return refused(tx, ctx, op, id, { ok: false, reason: 'duplicate_email', existingId });
   }
   const [row] = await tx<ContactRow[]>`
     update contacts set deleted_at = ${deleted ? tx`now()` : null}, version = version + 1, updated_at = now(),
       last_occurred_at = greatest(last_occurred_at, now())
     where tenant_id = ${ctx.tenantId} and id = ${id}
     returning ${tx.unsafe(COLUMNS)} -- contacts.setDeleted`;
-  return committed(tx, ctx, deleted ? 'delete' : 'restore', row!);
+  return committed(tx, ctx, op, row!);
 }
 
 const SEARCH_TEXT = 'contacts_search_text(first_name, last_name, email, company)';

@@ -71,3 +71,43 @@ export async function recordApiWrite(tx: TransactionSql, input: { tenantId: stri
   await tx`select pg_notify(${OUTBOX_CHANNEL}, '') -- outbox.notify`;
   return requestId;
 }
+
+/**
+ * A refused API write (stale version, duplicate email, unknown or deleted contact) is an input too: its Outcome
+ * (status 'rejected', reason = the refusal) is recorded in the same transaction as the decision, with no Change.
+ */
+export async function recordApiRefusal(
+  tx: TransactionSql,
+  input: { tenantId: string; op: ApiOp; entityId: string; reason: string; currentVersion?: number; receivedAt: number },
+): Promise<void> {
+  const id = `api-${uuidv7()}`;
+  const outcome = {
+    outcome_id: id,
+    event_id: null,
+    tenant_id: input.tenantId,
+    kind: 'api',
+    type: `contact.${input.op}`,
+    source: 'api',
+    status: 'rejected',
+    reason: input.reason,
+    entity_type: 'contact',
+    entity_id: input.entityId,
+    entity_version: input.currentVersion ?? null,
+    bulk_action_id: null,
+    topic: null,
+    partition: null,
+    offset: null,
+    received_at: input.receivedAt,
+    processed_at: Date.now(),
+    attempt: 1,
+    trace_id: null,
+    utm_source: null,
+    email_hash: null,
+    phone_hash: null,
+  };
+  await tx`
+    insert into outbox (tenant_id, topic, message_key, message_id, payload)
+    values (${input.tenantId}, 'crm.outcomes', ${`${input.tenantId}:${input.entityId}`}, ${'crm.outcomes:' + id}, ${tx.json(outcome)})
+    -- outbox.insertRefusal`;
+  await tx`select pg_notify(${OUTBOX_CHANNEL}, '') -- outbox.notify`;
+}

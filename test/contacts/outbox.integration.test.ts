@@ -83,6 +83,10 @@ describe('transactional outbox', () => {
     const a = await registerAccount(t);
     await t.api.relay.start(); // NOTIFY-driven
     const ids = await writeSomeContacts(a.token);
+    // two refused writes: each is an input with an Outcome (rejected, with its reason) and no Change
+    expect((await t.call('PATCH', `/v1/contacts/${ids[0]}`, { token: a.token, headers: { 'if-match': '"1"' }, body: { title: 'late' } })).status).toBe(412);
+    const first = await t.call('GET', `/v1/contacts/${ids[0]}`, { token: a.token });
+    expect((await t.call('POST', '/v1/contacts', { token: a.token, body: { email: first.body.email } })).status).toBe(409);
     await expect.poll(async () => (await t.api.sql`select count(*)::int as n from outbox where tenant_id = ${a.accountId} and sent_at is null`)[0]!.n, { timeout: 15_000 }).toBe(0);
     await t.api.relay.stop();
 
@@ -90,8 +94,12 @@ describe('transactional outbox', () => {
     const changes = mine.filter((m) => m.topic === 'crm.changes');
     const outcomes = mine.filter((m) => m.topic === 'crm.outcomes');
     expect(changes).toHaveLength(7);
-    expect(outcomes).toHaveLength(7);
-    expect(new Set(mine.map((m) => `${m.topic}:${m.id}`)).size).toBe(14);
+    expect(outcomes).toHaveLength(9);
+    expect(new Set(mine.map((m) => `${m.topic}:${m.id}`)).size).toBe(16);
+    expect(outcomes.filter((m) => m.value.status === 'rejected').map((m) => [m.value.type, m.value.reason, m.value.entity_id, m.value.entity_version])).toEqual([
+      ['contact.patch', 'stale', ids[0], 2],
+      ['contact.create', 'duplicate_email', ids[0], null],
+    ]);
     for (const m of changes) expect(m.key).toBe(`${a.accountId}:${m.value.entity_id}`);
     expect(changes.filter((m) => m.value.entity_id === ids[1]).map((m) => [m.value.version, m.value.op])).toEqual([
       [1, 'upsert'],
@@ -100,7 +108,7 @@ describe('transactional outbox', () => {
     ]);
     expect(changes[0]!.value).toMatchObject({ entity_type: 'contact', cause_kind: 'api', version: 1, op: 'upsert' });
     expect(JSON.parse(String(changes[0]!.value.entity_json))).toMatchObject({ id: ids[0], first_name: 'P0' });
-    expect(outcomes.map((m) => m.value.type)).toEqual(['contact.create', 'contact.create', 'contact.create', 'contact.patch', 'contact.delete', 'contact.restore', 'contact.replace']);
+    expect(outcomes.filter((m) => m.value.status === 'applied').map((m) => m.value.type)).toEqual(['contact.create', 'contact.create', 'contact.create', 'contact.patch', 'contact.delete', 'contact.restore', 'contact.replace']);
     expect(outcomes[0]!.value).toMatchObject({ kind: 'api', source: 'api', status: 'applied', entity_type: 'contact', entity_version: 1, email_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(JSON.stringify(outcomes)).not.toContain('@example.com'); // PII leaves Postgres only hashed
 
