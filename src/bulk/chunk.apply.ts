@@ -38,31 +38,49 @@ export interface ApplyOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+const TEXT_COLUMNS: readonly string[] = UPDATABLE_FIELDS;
+const CAST: Record<string, string> = { tags: 'text[]', deleted_at: 'timestamptz' };
+
 const SET_LINES = [
   ...UPDATABLE_FIELDS.map((f) => `${f} = case when v.s ? '${f}' then v.s->>'${f}' else c.${f} end`),
   `tags = case when v.s ? 'tags' then array(select jsonb_array_elements_text(v.s->'tags')) else c.tags end`,
   `deleted_at = case when v.s ? 'deleted_at' then (v.s->>'deleted_at')::timestamptz else c.deleted_at end`,
 ].join(',\n  ');
 
-// Column names are the fixed allow-list above; the values travel as one jsonb parameter.
-const UPDATE_SQL = `update contacts c set
+// Per-contact values (tag, untag, revert): column names are the fixed allow-list above, values one jsonb parameter.
+const UPDATE_EACH_SQL = `update contacts c set
   ${SET_LINES},
   version = c.version + 1,
   updated_at = now()
 from (select e->>'id' as id, e->'s' as s from jsonb_array_elements($2::jsonb) e) v
 where c.tenant_id = $1 and c.id = v.id
-returning c.id, c.version, to_jsonb(c) as entity -- bulk.applyChunk`;
+returning c.id, c.version, c.updated_at -- bulk.applyChunkEach`;
 
 const SELECT_COLUMNS = ['id', 'version', 'deleted_at', ...UPDATABLE_FIELDS, 'tags'].join(', ');
 
 type Change = Extract<Decision, { kind: 'change' }>;
+type UpdatedRow = { id: string; version: string | number; updated_at: Date };
 
 class PgFailure extends Error {}
 
-type UpdatedRow = { id: string; version: string | number; entity: Record<string, unknown> };
+/** The one set every change shares (update, assign_owner, delete, restore), else undefined. */
+function sharedSet(changes: Change[]): Change['set'] | undefined {
+  const first = JSON.stringify(changes[0]!.set);
+  return changes.every((c) => JSON.stringify(c.set) === first) ? changes[0]!.set : undefined;
+}
 
 async function runUpdate(tx: TransactionSql, tenantId: string, changes: Change[]): Promise<UpdatedRow[]> {
-  const rows = await tx.unsafe<UpdatedRow[]>(UPDATE_SQL, [
+  const shared = sharedSet(changes);
+  if (shared) {
+    // The same values for the whole chunk: a plain UPDATE ... WHERE id = any($2), values as typed parameters.
+    const cols = Object.keys(shared).filter((k) => TEXT_COLUMNS.includes(k) || k in CAST);
+    const sets = cols.map((k, i) => `${k} = $${i + 3}::${CAST[k] ?? 'text'}`);
+    const text = `update contacts c set ${[...sets, 'version = c.version + 1', 'updated_at = now()'].join(', ')}
+      where c.tenant_id = $1 and c.id = any($2::text[]) returning c.id, c.version, c.updated_at -- bulk.applyChunkShared`;
+    const values = cols.map((k) => shared[k as keyof typeof shared] ?? null);
+    return [...(await tx.unsafe<UpdatedRow[]>(text, [tenantId, changes.map((c) => c.id), ...values] as never[]))];
+  }
+  const rows = await tx.unsafe<UpdatedRow[]>(UPDATE_EACH_SQL, [
     tenantId,
     changes.map((c) => ({ id: c.id, s: c.set })) as never, // a jsonb parameter: postgres.js serializes it once
   ]);
@@ -177,7 +195,13 @@ export async function applyChunk(sql: Sql, chunk: ChunkInput, options: ApplyOpti
           attempts: attempt,
           appliedAt: led!.applied_at,
           durationMs,
-          entities: new Map(updated.map((u) => [u.id, u.entity])),
+          // the contact after the change, for the change feed: the locked row plus what was set
+          entities: new Map(
+            updated.map((u) => {
+              const d = changes.find((c) => c.id === u.id);
+              return [u.id, { ...byId.get(u.id), ...d?.set, tenant_id: chunk.tenant_id, version: Number(u.version), updated_at: u.updated_at }];
+            }),
+          ),
         };
       });
     } catch (err) {
