@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
 import { testEnv } from '../../test/support/test-env.ts';
 
 Object.assign(process.env, testEnv());
@@ -61,7 +62,10 @@ for (let i = 0; i < Number(args.executors); i++) {
 }
 // never leave an executor behind (it would hold the caller's flock and the consumer group)
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-const statsUrl = (id: string) => `http://127.0.0.1:${ports[0]}/v1/bulk-actions/${id}/stats`;
+// the API as the api role serves it (same router), over real HTTP, in this process; executors are the children
+const apiPort = 31_000 + Math.floor(Math.random() * 5_000);
+const server = serve({ fetch: w.app.fetch, hostname: '127.0.0.1', port: apiPort });
+const statsUrl = (id: string) => `http://127.0.0.1:${apiPort}/v1/bulk-actions/${id}/stats`;
 await w.waitFor('executors listening', async () => (await Promise.all(ports.map((p) => fetch(`http://127.0.0.1:${p}/health`).then((r) => r.ok, () => false)))).every(Boolean), 60_000, 250);
 await new Promise((r) => setTimeout(r, 8_000)); // let the consumer group settle so the run measures work, not the join
 
@@ -97,6 +101,7 @@ await new Promise((r) => setTimeout(r, 2_000));
 const outcomes = (await admin.fetchTopicOffsets(topicName(w.cfg, 'crm.outcomes'))).reduce((n, p) => n + Number(p.high), 0) - outcomesBefore;
 await admin.disconnect();
 for (const c of children) c.kill('SIGTERM');
+server.close();
 
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;

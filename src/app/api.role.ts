@@ -3,6 +3,7 @@
 import { accountsRoutes } from '../accounts/accounts.routes.ts';
 import { createApiDeps } from '../accounts/api.deps.ts';
 import { analyticsRoutes } from '../analytics/analytics.routes.ts';
+import { bulkRoutes } from '../bulk/bulk.routes.ts';
 import { contactsRoutes } from '../contacts/contacts.routes.ts';
 import type { StartRole } from './role.ts';
 
@@ -12,6 +13,7 @@ const start: StartRole = async ({ cfg, logger, shutdown, http, clickhouse }) => 
     ...accountsRoutes(api), // /v1/auth /auth /api/auth /v1/users /v1/api-keys
     ...contactsRoutes(api), // /v1/contacts /contacts /api/contacts
     ...analyticsRoutes(api, clickhouse(), cfg), // /v1/analytics, /v1/admin/sql (ANALYTICS_SQL_ENDPOINT=on)
+    ...bulkRoutes(api, clickhouse, cfg), // /v1/bulk-actions /bulk-actions (planner and executors run in the bulk role)
   ];
   for (const [path, router] of mounts) http.route(path, router);
   await api.relay.start(); // the contacts outbox -> crm.changes + crm.outcomes
