@@ -120,6 +120,8 @@ export function createContactsRouter(deps: ContactsRouterDeps, options: { shape?
     if (!row || (row.deleted_at && c.req.query('deleted') !== 'include')) throw new ApiError(404, 'CONTACT_NOT_FOUND', 'no such contact');
     const contact = toContact(row);
     c.header('ETag', `"${contact.version}"`);
+    // a client holding the current version gets 304 and no body
+    if (parseIfMatch(c.req.header('if-none-match')) === contact.version) return c.body(null, 304);
     return c.json(shape.toClient(contact));
   });
 

@@ -25,6 +25,7 @@ describe('contacts lifecycle', () => {
     const read = await t.call('GET', `/v1/contacts/${id}`, { token: admin.token });
     expect(read.status).toBe(200);
     expect(read.body).toEqual(created.body);
+    expect((await t.call('GET', `/v1/contacts/${id}`, { token: admin.token, headers: { 'if-none-match': '"1"' } })).status).toBe(304);
 
     const replaced = await t.call('PUT', `/v1/contacts/${id}`, { token: admin.token, headers: { 'if-match': '"1"' }, body: { first_name: 'Ada', email: email.toLowerCase(), title: 'Countess' } });
     expect(replaced.status).toBe(200);
