@@ -215,7 +215,7 @@ export function createWorker(
           groupId: options.groupId,
           sessionTimeout: 15_000, // a killed member's partitions move after 15 s; a waiting batch heartbeats every attempt (<= 5 s apart)
           heartbeatInterval: 3_000,
-          maxBytesPerPartition: 1_048_576, // ~1-2k events per fetch: several Postgres batches per fetch
+          maxBytesPerPartition: Math.max(1_048_576, batchSize * 2_048), // a CrmEvent is ~0.5-1.5 KB: a fetch holds at least one full batch
           retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 }, // a broker restart must not end the consumer
         });
         consumer.on(consumer.events.CRASH, (e) => {
