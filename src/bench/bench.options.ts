@@ -81,7 +81,6 @@ export function parseBenchOptions(scenario: string, raw: RawBenchOptions, defaul
   };
   const count = raw.count === undefined ? undefined : int('count', raw.count, 0);
   if (raw.duration !== undefined && count !== undefined) problems.push('--duration and --count: give one of them');
-  if (raw.findMax && raw.rate !== undefined) problems.push('--find-max and --rate: find-max chooses the rates itself; drop one');
   const batch = int('batch', raw.batch, d.batch);
   if (batch > 500) problems.push(`--batch ${batch}: the edge takes at most 500 events per request (EDGE_MAX_BATCH_EVENTS)`);
   const ceilings = (raw.ceilings ?? CEILINGS.join(',')).split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
@@ -111,7 +110,7 @@ export function parseBenchOptions(scenario: string, raw: RawBenchOptions, defaul
     progress: raw.progress !== false,
     seed: int('seed', raw.seed, 42, 0),
   };
-  if (options.findMax) options.rate = undefined;
+  if (options.findMax && raw.rate === undefined) options.rate = undefined; // with --find-max, --rate is the first step
   if (problems.length) throw new Error(`inflow bench: invalid options\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return options;
 }

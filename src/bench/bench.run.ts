@@ -193,6 +193,7 @@ export async function runBench(cfg: Config, o: BenchOptions, deps: { progress?: 
     }
     const byStatus = await appliedByStatus(sql, tenants);
     const outcomesSnapshot = { perSecond: reader.perSecond, count: reader.count(), statuses: reader.statuses, e2e: reader.e2e.count() ? reader.e2e.summary() : null };
+    if (Object.keys(reader.otherKinds).length) notes.push(`outcomes of other kinds for the bench tenants (not counted as event outcomes): ${JSON.stringify(reader.otherKinds)}`);
     await reader.stop();
     reader = undefined;
 
@@ -261,7 +262,7 @@ async function findMaxRate(a: {
   const { o } = a;
   const steps: FindMaxStep[] = [];
   const started = performance.now();
-  let rate = o.batch === 1 ? 1000 : 4000; // first step: well below what this box does, so the ramp shows the curve
+  let rate = o.rate ?? (o.batch === 1 ? 200 : 1000); // first step (--rate): below what this box sustains, so the ramp shows the curve
   let requests = 0;
   const eventsLag = async () => {
     const ts = a.lagTargets.filter((t) => t.topic === a.eventsTopic);

@@ -2,7 +2,7 @@
 // in embedded mode the chDB engine belongs to the inflow process, so its HTTP API is the way in for any other process.
 
 export interface ClickHouseCounter {
-  /** outcomes of the bench tenants in ClickHouse now, or null when the analytics API does not answer */
+  /** event outcomes of the bench tenants in ClickHouse now, or null when the analytics API does not answer */
   count(): Promise<number | null>;
 }
 
@@ -15,12 +15,13 @@ export function createClickHouseCounter(options: { url: string; keys: string[]; 
       const to = String(Date.now() + 120_000);
       let total = 0;
       for (const key of options.keys) {
-        const res = await fetch(`${options.url}/v1/analytics/outcomes?group_by=status&from=${from}&to=${to}`, { headers: { authorization: `Bearer ${key}` } }).catch(() => undefined);
+        const res = await fetch(`${options.url}/v1/analytics/outcomes?group_by=kind&from=${from}&to=${to}`, { headers: { authorization: `Bearer ${key}` } }).catch(() => undefined);
         if (!res?.ok) {
           if (res && (res.status === 404 || res.status === 401 || res.status === 403)) unavailable = true; // no api role here
           return null;
         }
-        total += ((await res.json()) as { total?: number }).total ?? 0;
+        const body = (await res.json()) as { data?: { kind?: string; count?: number }[] };
+        total += (body.data ?? []).filter((d) => d.kind === 'event').reduce((a, d) => a + (d.count ?? 0), 0); // bulk items are not events
       }
       return total;
     },

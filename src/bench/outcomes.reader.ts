@@ -10,17 +10,20 @@ interface OutcomeValue {
   outcome_id: string;
   event_id: string | null;
   tenant_id: string;
+  kind: string;
   status: string;
   received_at: number;
   processed_at: number;
 }
 
 export interface OutcomesReader {
-  /** distinct outcomes of bench tenants so far */
+  /** distinct event outcomes (kind "event") of the bench tenants so far */
   count(): number;
   /** per second of the run (by arrival at the reader) */
   readonly perSecond: Map<number, number>;
   readonly statuses: Record<string, number>;
+  /** outcomes of other kinds (bulk items, API writes) of the bench tenants, by kind:status */
+  readonly otherKinds: Record<string, number>;
   /** edge receive -> applied (processed_at - received_at) */
   readonly e2e: Histogram;
   /** event_id -> its non-duplicate outcome_ids (re-emissions of one outcome_id count once) */
@@ -39,9 +42,11 @@ export async function startOutcomesReader(
 
   const perSecond = new Map<number, number>();
   const statuses: Record<string, number> = {};
+  const otherKinds: Record<string, number> = {};
   const e2e = createHistogram();
   const byEvent = new Map<string, string | string[]>();
   const seenOutcomes = new Set<string>();
+  let eventOutcomes = 0;
   const groupId = `inflow-bench-${randomUUID()}`;
   const consumer = deps.kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1024 * 1024 }); // big fetches: 20k outcomes/s
   await consumer.connect();
@@ -59,6 +64,11 @@ export async function startOutcomesReader(
         }
         if (!options.tenants.has(v.tenant_id) || seenOutcomes.has(v.outcome_id)) continue;
         seenOutcomes.add(v.outcome_id);
+        if (v.kind !== 'event') {
+          otherKinds[`${v.kind}:${v.status}`] = (otherKinds[`${v.kind}:${v.status}`] ?? 0) + 1;
+          continue;
+        }
+        eventOutcomes++;
         const second = Math.floor((Date.now() - options.startedAt) / 1000) + 1;
         perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
         statuses[v.status] = (statuses[v.status] ?? 0) + 1;
@@ -74,9 +84,10 @@ export async function startOutcomesReader(
   });
   for (const p of starts) consumer.seek({ topic: options.topic, partition: p.partition, offset: p.offset });
   return {
-    count: () => seenOutcomes.size,
+    count: () => eventOutcomes,
     perSecond,
     statuses,
+    otherKinds,
     e2e,
     byEvent,
     async stop() {
