@@ -5,9 +5,11 @@ import { escapeHtml as e, lineChart } from './svg.chart.ts';
 const num = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits }));
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(0)}%`);
 
-function table(head: string[], rows: (string | number)[][]): string {
-  return `<table><thead><tr>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${typeof c === 'number' ? num(c) : c}</td>`).join('')}</tr>`)
+/** Cells are HTML (escape text first) or numbers; columns listed in `left` hold prose and align left. */
+function table(head: string[], rows: (string | number)[][], left: number[] = []): string {
+  const cls = (i: number) => (left.includes(i) ? ' class="l"' : '');
+  return `<table><thead><tr>${head.map((h, i) => `<th${cls(i)}>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${typeof c === 'number' ? num(c) : c}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
 
@@ -65,7 +67,7 @@ export function renderHtml(r: BenchReport): string {
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#111827;padding:0 16px}
 h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #e5e7eb}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:right}th{background:#f9fafb}td:first-child,th:first-child{text-align:left}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:right}th{background:#f9fafb}td:first-child,th:first-child,td.l,th.l{text-align:left}
 .kpis{display:flex;flex-wrap:wrap;gap:12px}.kpi{border:1px solid #e5e7eb;border-radius:6px;padding:8px 14px;min-width:150px}.kpi b{display:block;font-size:20px}
 .ok{background:#ecfdf5;border:1px solid #10b981;padding:8px 12px;border-radius:6px}.bad{background:#fef2f2;border:1px solid #ef4444;padding:8px 12px;border-radius:6px}.warn{color:#b45309}
 svg.chart{display:block;margin:12px 0;border:1px solid #f3f4f6}.grid{stroke:#e5e7eb}.tick,.legend,.axis{font-size:11px;fill:#374151}.title{font-size:13px;font-weight:600;fill:#111827}.empty{fill:#9ca3af}
@@ -98,7 +100,7 @@ ${table(['measure', 'value'], [
     ['fixed-rate backlog at end (requests)', num(s.backlog, 0)],
   ])}
 <h2>Ceilings (same machine, same run)</h2>
-${table(['ceiling', 'events/s', 'what'], ceilingRows)}
+${table(['ceiling', 'events/s', 'what'], ceilingRows, [2])}
 ${table(['ratio', 'value'], Object.entries(r.ratios).map(([k, v]) => [e(k), pct(v)]))}
 <h2>Throughput</h2>${throughput}
 <h2>Latency</h2>${latency}
