@@ -24,6 +24,9 @@ export interface ActionRow {
   reverts_id: string | null;
 }
 
+/** A plan that can never succeed (its stored target is unusable): the action fails instead of being retried. */
+export class PlanError extends Error {}
+
 const PAGES_PER_SEND = 20; // chunks per produce round trip and per cursor save
 const LEASE = '30 seconds'; // a planner that stops renewing for this long is presumed dead
 
@@ -38,7 +41,7 @@ export interface Page {
 export async function nextPage(sql: Sql, a: ActionRow, cursor: string | null): Promise<Page | undefined> {
   if (a.target.filter !== undefined) {
     const compiled = compileFilter(a.target.filter, 4);
-    if (!compiled.ok) throw new Error(`stored filter no longer compiles: ${compiled.errors.join('; ')}`);
+    if (!compiled.ok) throw new PlanError(`stored filter no longer compiles: ${compiled.errors.join('; ')}`);
     const rows = await sql.unsafe<{ id: string }[]>(
       `select c.id from contacts c where c.tenant_id = $1 and c.id > $2 and ${deletedCondition(a.action, compiled.filter)}
        and ${compiled.filter.text} order by c.id limit $3 -- bulk.planFilterPage`,
@@ -165,6 +168,11 @@ export function createBulkPlanner(deps: {
       try {
         await plan(a);
       } catch (err) {
+        if (err instanceof PlanError) {
+          await sql`update bulk_actions set status = 'failed', error = ${err.message}, finished_at = now(), updated_at = now() where id = ${a.id} -- bulk.planFailed`;
+          log.error({ err, bulk_action_id: a.id, tenant_id: a.tenant_id }, 'bulk action cannot be planned; marked failed');
+          continue;
+        }
         log.error({ err, bulk_action_id: a.id, tenant_id: a.tenant_id }, 'planning failed; another tick resumes after the lease');
         return;
       }
