@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/accounts/api-keys.ts';
 import { createEdgeApp } from '../../src/edge/edge.app.ts';
 import type { CrmEvent } from '../../src/edge/crm-event.mapper.ts';
+import { producerBatchSize } from '../../src/edge/edge.metrics.ts';
 import { createRateLimiter } from '../../src/edge/rate-limit.middleware.ts';
 import { createKafka } from '../../src/infra/kafka.ts';
 import { createLogger } from '../../src/infra/logger.ts';
@@ -140,6 +141,24 @@ describe('POST /v1/events', () => {
     expect(bad.status).toBe(401);
     expect(await bad.text()).not.toMatch(/at .*\.ts/); // no stack traces
     expect((await f.request('/v1/events', { headers: { authorization: `Bearer ${f.readKey}` }, json: lead() })).status).toBe(403);
+  });
+});
+
+describe('the batching producer', () => {
+  it('lets concurrent requests share produce batches, each request answered after its own messages are acked', async () => {
+    const stats = async () => {
+      const m = await producerBatchSize.get();
+      const value = (name: string) => m.values.find((v) => v.metricName === name)?.value ?? 0;
+      return { batches: value('edge_producer_batch_messages_count'), messages: value('edge_producer_batch_messages_sum') };
+    };
+    const before = await stats();
+    const events = Array.from({ length: 60 }, () => lead());
+    const statuses = await Promise.all(events.map((e) => f.request('/v1/events', { headers: auth(), json: e }).then((r) => r.status)));
+    expect(statuses.every((s) => s === 202)).toBe(true);
+    const after = await stats();
+    expect(after.messages - before.messages).toBe(60);
+    expect(after.batches - before.batches).toBeLessThan(30); // 60 requests, far fewer produce requests
+    for (const e of events) await f.events.waitFor((m) => m.key === `${f.tenant}:${e.entity_id}`);
   });
 });
 
