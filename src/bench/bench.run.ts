@@ -81,7 +81,7 @@ export async function runBench(cfg: Config, o: BenchOptions, deps: { progress?: 
     // processes: every service of the local stack, the inflow process behind the target port, this client
     const port = Number(new URL(o.url).port || 80);
     const inflowPid = pidListeningOn(port);
-    const targets = [...(deps.servicePids ?? []), ...(inflowPid ? [{ name: `inflow (pid ${inflowPid})`, pid: inflowPid }] : []), { name: 'bench client', pid: process.pid }];
+    const targets = [...(deps.servicePids ?? []), ...(inflowPid ? [{ name: `inflow :${port}`, pid: inflowPid }] : []), { name: 'bench client', pid: process.pid }];
     if (!inflowPid) notes.push(`no local process listens on port ${port}: inflow's CPU and RSS are not measured`);
     const procs = createProcSampler(targets);
     const processSamples: ProcessSample[] = [...procs.sample(0)];

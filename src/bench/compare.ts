@@ -28,7 +28,7 @@ function metrics(r: BenchReport): Map<string, { value: number | null; better: Be
   for (const [k, v] of Object.entries(r.ratios)) put(`ratio ${k}`, v, 'higher');
   for (const p of r.processes) {
     put(`cpu % ${p.name} (avg)`, p.cpuPctAvg, 'lower');
-    put(`rss MB ${p.name} (max)`, p.rssMbMax, 'lower');
+    put(`memory MB ${p.name} (max)`, p.rssMbMax, 'lower');
   }
   for (const l of r.lag) put(`lag max ${l.group}/${l.topic}`, l.max, 'lower');
   put('correctness problems', r.correctness ? r.correctness.missingApplied.count + r.correctness.doubledApplied.count + r.correctness.missingOutcome.count + r.correctness.doubledOutcome.count : null, 'lower');

@@ -52,7 +52,7 @@ export function sampleReport(overrides: { acceptedPerS?: number; p99?: number; s
       { name: 'clickhouse', what: 'raw insert', eventsPerS: 250_000 },
     ],
     processes: Array.from({ length: seconds }, (_, s) => [
-      { t: s * 1000, name: 'inflow (pid 1)', cpuPct: 120 + (s % 5), rssMb: 400 + s },
+      { t: s * 1000, name: 'inflow :3000', cpuPct: 120 + (s % 5), rssMb: 400 + s },
       { t: s * 1000, name: 'kafka', cpuPct: 40, rssMb: 900 },
       { t: s * 1000, name: 'postgres', cpuPct: 30 + (s % 3), rssMb: 200 },
     ]).flat(),

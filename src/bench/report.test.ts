@@ -21,7 +21,7 @@ describe('report', () => {
     expect(r.summary.errorsByStatus).toEqual({ '503': 120 });
     expect(r.summary.latencyMs.p99).toBeGreaterThan(r.summary.latencyMs.p50);
     expect(r.timeline).toHaveLength(32);
-    expect(r.processes.find((p) => p.name === 'inflow (pid 1)')!.rssMbSlopePerMin).toBeCloseTo(60, 0);
+    expect(r.processes.find((p) => p.name === 'inflow :3000')!.rssMbSlopePerMin).toBeCloseTo(60, 0);
   });
 
   it('renders a self-contained page: inline SVG charts with a path per series, no script, no remote URL', () => {

@@ -100,7 +100,7 @@ describe('inflow bench ingest-batch against a running inflow', () => {
 
   it('samples the processes and the consumer lag of the worker group', () => {
     const names = report.processes.map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['postgres', 'kafka', 'bench client', `inflow (pid ${inflow.pid})`]));
+    expect(names).toEqual(expect.arrayContaining(['postgres', 'kafka', 'bench client', `inflow :${port}`]));
     expect(report.processes.find((p) => p.name.startsWith('inflow'))!.rssMbMax).toBeGreaterThan(50);
     expect(report.lag.map((l) => l.group)).toContain(`${prefix}inflow-worker`);
   });
