@@ -18,7 +18,7 @@ const ROLE_MODULES: Record<string, () => Promise<{ default: StartRole }>> = {
   bulk: () => import('../bulk/bulk.role.ts'),
 };
 export const ROLES = Object.keys(ROLE_MODULES);
-const CLICKHOUSE_ROLES = ['api', 'sink', 'bulk'];
+const CLICKHOUSE_ROLES = ['api', 'sink']; // bulk executors write outcomes to Kafka; the api role reads their logs
 
 export function parseRoles(requested: string[]): string[] {
   const roles = new Set<string>();
