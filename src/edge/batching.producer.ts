@@ -37,6 +37,8 @@ interface Entry {
   resolve: () => void;
   reject: (err: Error) => void;
   settled: boolean;
+  /** The producer carrying it, once its batch is on the wire. */
+  sending?: { slot: Slot; producer: Slot['producer'] };
   timer: NodeJS.Timeout;
 }
 
@@ -138,6 +140,7 @@ export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, o
       }
     }
     const p = producerOf(slot);
+    for (const entry of batch) entry.sending = { slot, producer: p };
     let watchdog: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -168,7 +171,12 @@ export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, o
       return new Promise<void>((resolve, reject) => {
         const entry: Entry = { messages, resolve, reject, settled: false, timer: undefined as unknown as NodeJS.Timeout };
         // The request's own deadline: queued or on the wire, past it the caller answers 503, never 2xx.
-        entry.timer = setTimeout(() => settle(entry, new DependencyUnavailableError('kafka', 'produce timed out')), options.timeoutMs);
+        entry.timer = setTimeout(() => {
+          // Past the deadline with its batch unanswered: that producer's state is indeterminate, replace it now.
+          const s = entry.sending;
+          if (s && !entry.settled && s.slot.producer === s.producer) recreate(s.slot, 'timeout');
+          settle(entry, new DependencyUnavailableError('kafka', 'produce timed out'));
+        }, options.timeoutMs);
         queue.push(entry);
         queued += messages.length;
         schedule();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/accounts/api-keys.ts';
 import { createEdgeApp } from '../../src/edge/edge.app.ts';
 import type { CrmEvent } from '../../src/edge/crm-event.mapper.ts';
-import { producerBatchSize } from '../../src/edge/edge.metrics.ts';
+import { producerBatchSize, producerErrors } from '../../src/edge/edge.metrics.ts';
 import { createRateLimiter } from '../../src/edge/rate-limit.middleware.ts';
 import { createKafka } from '../../src/infra/kafka.ts';
 import { createLogger } from '../../src/infra/logger.ts';
@@ -236,8 +236,11 @@ describe('broker unavailable', () => {
     const dead = runtimeFor(cfg, { sql: f.sql, redis: f.redis, kafka: createKafka(cfg) });
     try {
       const event = lead({ event_id: unique('evt') });
+      const errorsBefore = (await producerErrors.get()).values.reduce((n, v) => n + v.value, 0);
       const res = await dead.app.request('/v1/events', { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(event) });
       expect(res.status).toBe(503);
+      // The failed batch marked the producer indeterminate: it was dropped for a fresh one.
+      expect((await producerErrors.get()).values.reduce((n, v) => n + v.value, 0)).toBeGreaterThan(errorsBefore);
       expect(res.headers.get('retry-after')).toBe('2');
       const ready = await dead.app.request('/ready');
       expect(ready.status).toBe(503);
