@@ -50,7 +50,8 @@ export async function pipelineEnv(name: string): Promise<PipelineEnv> {
   const tenant = unique('tenant');
   await ensureTenant(sql, tenant);
   const redis = createRedis(cfg);
-  const producer = kafka.producer();
+  // idempotent, like the edge's: a retried send never writes an event twice into the log
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   return {
     cfg, prefix, tenant, kafka, sql, redis, registry, producer, topics,
