@@ -8,6 +8,17 @@ import { crmEvent, distinctOutcomes, pipelineEnv, produceEvents, readOutcomes, s
 import { spawnWorker } from './worker.process.ts';
 
 const envs: PipelineEnv[] = [];
+
+/** ready() waits 60 s; a broker recovering its log after SIGKILL may need a few of those. */
+async function readyWithin(ready: () => Promise<void>, attempts: number): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await ready();
+    } catch (err) {
+      if (i >= attempts) throw err;
+    }
+  }
+}
 afterAll(async () => {
   for (const e of envs) await e.close();
 });
@@ -154,7 +165,7 @@ describe('dependencies failing mid-run', () => {
         await new Promise((r) => setTimeout(r, 2000)); // the broker stays down for a moment while the worker is mid-run
       } finally {
         await services.kafka.start(() => {});
-        await services.kafka.ready();
+        await readyWithin(() => services.kafka.ready(), 3); // KRaft recovery after SIGKILL can take over a minute on a loaded box
       }
       await expectExactlyOnce(env, all, await allOutcomes(env, all, 180_000));
     } finally {
