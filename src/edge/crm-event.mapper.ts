@@ -3,33 +3,12 @@
 import type avro from 'avsc';
 import { z } from '@hono/zod-openapi';
 import { invalidPaths } from '../schemas/avro.codec.ts';
+import type { ContactData, CrmEvent, LeadData, OpportunityData } from '../schemas/crm-event.types.ts';
 import { schemaType } from '../schemas/schema-files.ts';
 import { DATA_SCHEMAS, EnvelopeBaseSchema, entityOf, type EntityKind, type FieldError } from './envelope.schema.ts';
 import { uuidv7 } from './uuid7.ts';
 
-type Nullable<T> = { [K in keyof T]: T[K] | null };
-export type LeadData = Nullable<z.infer<typeof DATA_SCHEMAS.lead>>;
-export type ContactData = Nullable<z.infer<typeof DATA_SCHEMAS.contact>>;
-export type OpportunityData = Nullable<z.infer<typeof DATA_SCHEMAS.opportunity>>;
-
-/** The Avro CrmEvent record; timestamp-millis fields are epoch-ms numbers. */
-export interface CrmEvent {
-  event_id: string;
-  tenant_id: string;
-  type: string;
-  entity_id: string;
-  occurred_at: number;
-  received_at: number;
-  source: string;
-  consent: boolean | null;
-  request_id: string | null;
-  idempotency_key: string | null;
-  lead: LeadData | null;
-  contact: ContactData | null;
-  opportunity: OpportunityData | null;
-  metadata: Record<string, string>;
-  traceparent: string | null;
-}
+export type { CrmEvent, LeadData, ContactData, OpportunityData } from '../schemas/crm-event.types.ts';
 
 export interface EventContext {
   /** From the API key or webhook source, never from the body. */
