@@ -137,7 +137,7 @@ bench
 
 program
   .command('sql')
-  .description('read-only SQL on the configured ClickHouse (tables: docs/analytics.md); e.g. inflow sql "SELECT status, count() FROM outcomes GROUP BY status"')
+  .description('read-only SQL on the configured ClickHouse (tables: README, Analytics); e.g. inflow sql "SELECT status, count() FROM outcomes GROUP BY status"')
   .argument('<query>', 'one SELECT / WITH / SHOW / DESCRIBE / EXPLAIN statement')
   .addOption(new Option('--format <format>', 'output').choices(['table', 'csv', 'json']).default('table'))
   .option('--key <key>', 'admin API key, when a running inflow process owns the embedded chDB folder (default INFLOW_API_KEY)')
@@ -164,10 +164,10 @@ program
     console.log(await dlqCommand(config(), action, id, opts));
   });
 
-// bulk actions (docs/bulk.md): an HTTP client of the bulk-actions API
+// bulk actions (README: Bulk actions): an HTTP client of the bulk-actions API
 (await import('./bulk/bulk.cli.ts')).registerBulkCommands(program.command('bulk').description('bulk actions over contacts: create, status, watch, cancel, revert, errors, list'));
 
-// seed 002's webhook simulator (docs/edge.md)
+// seed 002 webhook simulator (README: The ingestion edge)
 program
   .command('simulate')
   .description('send signed test traffic: simulate webhooks --target URL --rate N --count M')

@@ -39,7 +39,7 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('inflow'),
 
-  // edge (docs/edge.md)
+  // edge (README: The ingestion edge)
   HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000), // slow-loris: a client gets 10 s to send its headers
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000), // and 30 s for the whole request
   EDGE_MAX_BODY_BYTES: positiveInt.default(1_048_576), // 1 MiB per request, after gzip decompression
@@ -56,14 +56,14 @@ const EnvSchema = z.object({
   ACME_WEBHOOK_SECRET: z.string().min(1).optional(), // seed 002 signing secret(s), comma-separated during rotation
   ACME_WEBHOOK_TENANT: z.string().min(1).default('acme'), // tenant that AcmeCRM webhooks belong to
 
-  // accounts (docs/accounts.md): HS256 key for access tokens; required in production, a loud default in development
+  // accounts (README: Accounts): HS256 key for access tokens; required in production, a loud default in development
   JWT_SECRET: z.string().min(32, 'at least 32 characters (HS256 key)').optional(),
   JWT_ACCESS_TTL_SECONDS: positiveInt.default(900), // 15 min: a stolen access token is useful briefly; refresh rotates
   JWT_REFRESH_TTL_SECONDS: positiveInt.default(1_209_600), // 14 days per login session
   API_RATE_LIMIT_PER_MINUTE: positiveInt.default(600), // per account across the api role's routes
   API_BODY_LIMIT_BYTES: positiveInt.default(65_536), // one contact is a few KB; larger bodies are 413
 
-  // bulk actions (docs/bulk.md)
+  // bulk actions (README: Bulk actions)
   BULK_CHUNK_SIZE: positiveInt.max(10_000).default(1_000), // ids per chunk = per executor transaction; 1000 keeps a tx well under 1 s
   BULK_RATE_LIMIT_PER_SEC: positiveInt.default(20_000), // per-account ceiling shared by all executors; an action may ask for less
   BULK_PLANNER_INTERVAL_MS: positiveInt.default(500), // how often a planner looks for queued / due actions (cancel latency too)
@@ -73,7 +73,7 @@ const EnvSchema = z.object({
   INFLOW_API_URL: z.string().url().default('http://127.0.0.1:3000'), // `inflow bulk` talks to this API
   INFLOW_API_KEY: z.string().min(1).optional(), // `inflow bulk` credential when --key is not given
 
-  // outcomes sink and analytics (docs/analytics.md)
+  // outcomes sink and analytics (README: Analytics)
   SINK_MAX_ROWS: positiveInt.default(10_000), // ClickHouse wants few large inserts: flush at 10k rows...
   SINK_MAX_WAIT_MS: positiveInt.default(1_000), // ...or after 1 s, whichever comes first
   SINK_GROUP_ID: z.string().min(1).optional(), // consumer group of the sink; default <KAFKA_TOPIC_PREFIX>inflow-sink
@@ -81,7 +81,7 @@ const EnvSchema = z.object({
   ANALYTICS_RETENTION_DAYS: positiveInt.optional(), // when set, the sink sets this TTL on outcomes and the views at start
   ANALYTICS_SQL_ENDPOINT: z.enum(['on', 'off']).default('off'), // POST /v1/admin/sql for `inflow sql` in embedded mode (cross-tenant: admin keys only)
 
-  // worker pool (docs/pipeline.md)
+  // worker pool (README: The worker pool)
   WORKER_CONCURRENCY: positiveInt.max(6).default(2), // consumers in the pool when --concurrency is not given (crm.events has 6 partitions)
   WORKER_BATCH_SIZE: positiveInt.max(5_000).default(500), // events per Postgres transaction: amortises round trips, bounds a bisect
   WORKER_GROUP_ID: z.string().min(1).optional(), // consumer group; default <KAFKA_TOPIC_PREFIX>inflow-worker

@@ -94,7 +94,7 @@ export function createOutcomesSink(
       const high = highWatermarks.get(partition);
       if (high !== undefined && offset >= high) {
         // ClickHouse holds offsets this partition never reached: the topic was deleted and re-created. Skipping by
-        // position would drop new records, so this partition is inserted unfiltered (see docs/analytics.md).
+        // position would drop new records, so this partition is inserted unfiltered (see README, Analytics).
         logger.error({ partition, held: offset, highWatermark: high }, 'sink_positions ahead of the topic: was crm.outcomes re-created? not skipping by position');
         held.delete(partition);
       }

@@ -1,4 +1,4 @@
-// The five analyst questions of docs/analytics.md, run as written (tenant replaced) through the read-only path.
+// The five analyst questions of the README (Analytics), run as written (tenant replaced) through the read-only path.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import type { ClickHouseClient } from '../../src/infra/clickhouse.ts';
 import { testClickHouse, testConfig, unique } from '../support/helpers.ts';
 import { outcomes } from './outcomes.fixture.ts';
 
-const doc = readFileSync(path.join(PROJECT_ROOT, 'docs', 'analytics.md'), 'utf8');
+const doc = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
 const questions = new Map([...doc.matchAll(/```sql\n-- (Q\d): [^\n]*\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
 const chdbPath = path.join(PROJECT_ROOT, '.inflow', 'test', 'chdb-analytics-docs');
 const cfg = testConfig({ CHDB_PATH: chdbPath });
@@ -45,7 +45,7 @@ afterAll(async () => {
   await ch.close();
 });
 
-describe('docs/analytics.md analyst questions', () => {
+describe('README analyst questions', () => {
   it('has five', () => expect([...questions.keys()]).toEqual(['Q1', 'Q2', 'Q3', 'Q4', 'Q5']));
 
   it('Q1 conversion funnel by UTM source', async () => {
