@@ -1,33 +1,8 @@
 // Pure mapping from a decoded crm.outcomes record to a ClickHouse row, and the batch's deduplication token.
 // No I/O here: the sink and the unit tests call these directly.
+import type { OutcomeRecord } from '../schemas/outcome.types.ts';
 
-/** The Avro Outcome (redpanda/schemas/outcome.avsc) as avsc decodes it: nullable unions are plain values or null. */
-export interface OutcomeRecord {
-  outcome_id: string;
-  event_id: string | null;
-  tenant_id: string;
-  kind: string;
-  type: string;
-  source: string;
-  status: string;
-  reason: string | null;
-  entity_type: string | null;
-  entity_id: string | null;
-  entity_version: number | null;
-  bulk_action_id: string | null;
-  topic: string | null;
-  partition: number | null;
-  offset: number | null;
-  /** epoch ms */
-  received_at: number;
-  /** epoch ms */
-  processed_at: number;
-  attempt: number;
-  trace_id: string | null;
-  utm_source: string | null;
-  email_hash: string | null;
-  phone_hash: string | null;
-}
+export type { OutcomeRecord } from '../schemas/outcome.types.ts';
 
 /** Where a record sits in crm.outcomes: stored with the row so a restarted sink knows what ClickHouse holds. */
 export interface LogPosition {

@@ -2,6 +2,7 @@
 // timestamp-millis fields are epoch-ms numbers; ["null", T] unions decode to T | null.
 
 export type { Nullable, LeadData, ContactData, OpportunityData, CrmEvent } from '../schemas/crm-event.types.ts';
+import type { OutcomeRecord } from '../schemas/outcome.types.ts';
 
 export const EVENT_TYPES = [
   'lead.created', 'lead.updated', 'lead.converted',
@@ -13,30 +14,12 @@ export type EntityType = 'lead' | 'contact' | 'opportunity';
 
 export type OutcomeStatus = 'applied' | 'duplicate' | 'stale' | 'rejected' | 'failed';
 
-export interface Outcome {
-  outcome_id: string;
-  event_id: string | null;
-  tenant_id: string;
+/** The worker's outcomes: kind `event`, one of the event statuses, never a bulk action. */
+export type Outcome = Omit<OutcomeRecord, 'kind' | 'status' | 'bulk_action_id'> & {
   kind: 'event';
-  type: string;
-  source: string;
   status: OutcomeStatus;
-  reason: string | null;
-  entity_type: string | null;
-  entity_id: string | null;
-  entity_version: number | null;
   bulk_action_id: null;
-  topic: string | null;
-  partition: number | null;
-  offset: number | null;
-  received_at: number;
-  processed_at: number;
-  attempt: number;
-  trace_id: string | null;
-  utm_source: string | null;
-  email_hash: string | null;
-  phone_hash: string | null;
-}
+};
 
 export interface Change {
   change_id: string;
