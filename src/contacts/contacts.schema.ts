@@ -63,13 +63,8 @@ export const DEFAULTS: Record<Writable, unknown> = {
   metadata: {},
 };
 
-export interface ContactRow {
-  tenant_id: string;
-  id: string;
-  version: string | number; // bigint arrives as a string from postgres.js
-  created_at: Date;
-  updated_at: Date;
-  deleted_at: Date | null;
+/** The contact's own fields, the same in a database row and in an API response. */
+interface ContactFields {
   first_name: string | null;
   last_name: string | null;
   email: string | null;
@@ -84,21 +79,18 @@ export interface ContactRow {
   metadata: Record<string, unknown>;
 }
 
-export interface Contact {
+export interface ContactRow extends ContactFields {
+  tenant_id: string;
+  id: string;
+  version: string | number; // bigint arrives as a string from postgres.js
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+export interface Contact extends ContactFields {
   id: string;
   version: number;
-  first_name: string | null;
-  last_name: string | null;
-  email: string | null;
-  phone: string | null;
-  company: string | null;
-  title: string | null;
-  country: string | null;
-  owner_id: string | null;
-  status: string;
-  tags: string[];
-  lead_id: string | null;
-  metadata: Record<string, unknown>;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
