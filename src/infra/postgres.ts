@@ -39,3 +39,21 @@ export function assertTestDatabase(databaseUrl: string): void {
   const name = new URL(databaseUrl).pathname.replace(/^\//, '');
   if (!name.endsWith('_test')) throw new Error(`refusing a destructive test helper on database "${name}": its name must end in _test`);
 }
+
+const NEEDS_ARRAY_ESCAPE = /["\\]/;
+
+/**
+ * A Postgres text[] literal, for a batch's column passed to `unnest($n::text[])`. The driver escapes every element
+ * with two regex replaces (~50 µs per 40-column row, measured); this tests once and escapes only the rare value that
+ * needs it. The driver passes a string through unchanged for an array-typed parameter.
+ */
+export function textArray(values: readonly (string | null | undefined)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i];
+    if (v === null || v === undefined) out += 'NULL';
+    else out += '"' + (NEEDS_ARRAY_ESCAPE.test(v) ? v.replace(/["\\]/g, '\\$&') : v) + '"';
+  }
+  return out + '}';
+}

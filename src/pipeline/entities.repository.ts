@@ -1,7 +1,7 @@
 // Batched entity writes: one statement per table per round, all rows of the round passed as text arrays through unnest.
 // A round holds at most one event per entity (Postgres cannot touch one row twice in one statement), so a batch with
 // three events for one lead takes three rounds, in order; most batches take one.
-import type { TransactionSql } from '../infra/postgres.ts';
+import { textArray, type TransactionSql } from '../infra/postgres.ts';
 import type { ColumnValue, EntityEffect } from './effect.step.ts';
 import type { EntityType } from './event.types.ts';
 
@@ -68,7 +68,7 @@ function upsertStatement(entity: EntityType): string {
       insert into ${table} (${names.join(', ')})
       select ${columns.map(([n, t]) => (insertDefaults[n] ? `coalesce(${cast(n, t)}, ${insertDefaults[n]})` : cast(n, t))).join(', ')} from r
       on conflict (tenant_id, id) do nothing
-      returning tenant_id, id, version, row_to_json(${table}.*) as entity
+      returning tenant_id, id, version, row_to_json(${table}.*)::text as entity
     ),
     upd as (
       update ${table} t set ${data.map(([n, ty]) => updateExpr(n, ty)).join(', ')}, version = t.version + 1, updated_at = now()
@@ -76,7 +76,7 @@ function upsertStatement(entity: EntityType): string {
       where t.tenant_id = r.tenant_id and t.id = r.id
         and (t.last_occurred_at is null
              or (t.last_occurred_at, coalesce(t.last_event_id, '')) < (r.last_occurred_at::timestamptz, r.last_event_id))
-      returning t.tenant_id, t.id, t.version, row_to_json(t.*) as entity
+      returning t.tenant_id, t.id, t.version, row_to_json(t.*)::text as entity
     )
     select tenant_id, id, version, entity from ins union all select tenant_id, id, version, entity from upd -- pipeline.apply.${table}`;
   upsertSql.set(entity, q);
@@ -93,10 +93,11 @@ function toText(v: ColumnValue | undefined): string | null {
 export interface EffectResult {
   applied: boolean;
   version: number | null;
-  entity: Record<string, unknown> | null;
+  /** the row after the change, as JSON text: it goes into the change record as is, never parsed here */
+  entity: string | null;
 }
 
-type Returned = { tenant_id: string; id: string; version: string | number; entity: Record<string, unknown> };
+type Returned = { tenant_id: string; id: string; version: string | number; entity: string };
 
 /** Applies effects (in order per entity); returns, per effect, whether it applied (false = stale) and the row after it. */
 export async function applyEffects(tx: TransactionSql, effects: EntityEffect[]): Promise<EffectResult[]> {
@@ -114,7 +115,7 @@ export async function applyEffects(tx: TransactionSql, effects: EntityEffect[]):
     for (const entity of ['lead', 'contact', 'opportunity'] as const) {
       const idx = round.filter((i) => effects[i]!.entity === entity);
       if (idx.length === 0) continue;
-      const params = TABLES[entity].columns.map(([n]) => idx.map((i) => toText(effects[i]!.row[n])));
+      const params = TABLES[entity].columns.map(([n]) => textArray(idx.map((i) => toText(effects[i]!.row[n]))));
       const rows = await tx.unsafe<Returned[]>(upsertStatement(entity), params as never);
       const byKey = new Map(rows.map((r) => [`${r.tenant_id}\u001f${r.id}`, r]));
       for (const i of idx) {
@@ -139,25 +140,26 @@ export interface LinkedRow {
   tenantId: string;
   id: string;
   version: number;
-  row: Record<string, unknown>;
+  /** the row after the change, as JSON text */
+  row: string;
   eventId: string;
 }
 
 /** lead.converted: the contact and the opportunity point back to the lead (a version bump each, when it changes them). */
 export async function linkConversions(tx: TransactionSql, links: Link[]): Promise<LinkedRow[]> {
   if (links.length === 0) return [];
-  const cols = [links.map((l) => l.tenantId), links.map((l) => l.leadId), links.map((l) => l.contactId), links.map((l) => l.opportunityId), links.map((l) => l.eventId)];
-  const rows = await tx.unsafe<{ entity: 'contact' | 'opportunity'; tenant_id: string; id: string; version: string; row: Record<string, unknown>; event_id: string }[]>(
+  const cols = [links.map((l) => l.tenantId), links.map((l) => l.leadId), links.map((l) => l.contactId), links.map((l) => l.opportunityId), links.map((l) => l.eventId)].map(textArray);
+  const rows = await tx.unsafe<{ entity: 'contact' | 'opportunity'; tenant_id: string; id: string; version: string; row: string; event_id: string }[]>(
     `with r as (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as r(tenant_id, lead_id, contact_id, opportunity_id, event_id)),
      c as (
        update contacts t set lead_id = r.lead_id, version = t.version + 1, updated_at = now() from r
        where t.tenant_id = r.tenant_id and t.id = r.contact_id and t.lead_id is distinct from r.lead_id
-       returning 'contact' as entity, t.tenant_id, t.id, t.version, row_to_json(t.*) as row, r.event_id
+       returning 'contact' as entity, t.tenant_id, t.id, t.version, row_to_json(t.*)::text as row, r.event_id
      ),
      o as (
        update opportunities t set lead_id = r.lead_id, contact_id = coalesce(t.contact_id, r.contact_id), version = t.version + 1, updated_at = now() from r
        where t.tenant_id = r.tenant_id and t.id = r.opportunity_id and t.lead_id is distinct from r.lead_id
-       returning 'opportunity' as entity, t.tenant_id, t.id, t.version, row_to_json(t.*) as row, r.event_id
+       returning 'opportunity' as entity, t.tenant_id, t.id, t.version, row_to_json(t.*)::text as row, r.event_id
      )
      select * from c union all select * from o -- pipeline.apply.link-conversions`,
     cols as never,

@@ -1,5 +1,5 @@
 // processed_events (sql/020) and dlq_events (sql/021): the truth of exactly-once, and the dead letters beside it.
-import type { Sql, TransactionSql } from '../infra/postgres.ts';
+import { textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import type { Change, Outcome, OutcomeStatus, Position } from './event.types.ts';
 
 export interface ProcessedKey {
@@ -25,7 +25,7 @@ export async function loadProcessed(tx: TransactionSql | Sql, keys: ProcessedKey
      from processed_events p
      join unnest($1::text[], $2::text[], $3::text[]) as k(tenant_id, event_id, bucket)
        on p.tenant_id = k.tenant_id and p.event_id = k.event_id and p.bucket = k.bucket::date -- pipeline.processed.load`,
-    [keys.map((k) => k.tenantId), keys.map((k) => k.eventId), keys.map((k) => k.bucket)] as never,
+    [textArray(keys.map((k) => k.tenantId)), textArray(keys.map((k) => k.eventId)), textArray(keys.map((k) => k.bucket))] as never,
   );
   return new Map(
     rows.map((r) => {
@@ -50,7 +50,7 @@ export class ConcurrentProcessingError extends Error {
  */
 export async function recordProcessed(tx: TransactionSql, rows: ProcessedRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const col = <T>(f: (r: ProcessedRow) => T) => rows.map(f);
+  const col = (f: (r: ProcessedRow) => string | null) => textArray(rows.map(f));
   const written = await tx.unsafe(
     `insert into processed_events as p (tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome, changes)
      select tenant_id, event_id, bucket::date, status, reason, topic, partition::int, "offset"::bigint, entity_type, entity_id, entity_version::bigint, outcome::json, changes::json
