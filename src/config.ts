@@ -83,6 +83,7 @@ const EnvSchema = z.object({
 
   // worker pool (README: The worker pool)
   WORKER_CONCURRENCY: positiveInt.max(6).default(2), // consumers in the pool when --concurrency is not given (crm.events has 6 partitions)
+  WORKER_POOL: z.enum(['processes', 'inline']).default('processes'), // processes: one OS process per consumer, supervised; inline: all consumers in this process
   WORKER_BATCH_SIZE: positiveInt.max(5_000).default(500), // events per Postgres transaction: amortises round trips, bounds a bisect
   WORKER_GROUP_ID: z.string().min(1).optional(), // consumer group; default <KAFKA_TOPIC_PREFIX>inflow-worker
   WORKER_GEOIP: z.enum(['on', 'off']).default('on'), // IP -> country/city with geoip-lite (~100 MB of memory)

@@ -1,5 +1,5 @@
 // The worker's HTTP surface: the control API (seed 000), DLQ tools, and "where is my event".
-// Every route needs a credential; the tenant comes from it. start/stop act on this process's pool.
+// Every route needs a credential; the tenant comes from it. start/stop act on the whole pool (every worker process).
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Admin, Producer } from 'kafkajs';
@@ -11,10 +11,19 @@ import { encode } from '../schemas/avro.codec.ts';
 import type { SchemaRegistry } from '../schemas/registry.client.ts';
 import { readSchema, schemaType, subjectFor } from '../schemas/schema-files.ts';
 import type { DlqFilter, DlqService } from './dlq.service.ts';
-import type { Worker } from './worker.ts';
+import type { Outcome } from './event.types.ts';
+import { decodeOutcomeRecord } from './record.encoder.ts';
+import type { WorkerStatus } from './worker.ts';
+
+/** What the routes drive: createWorker (inline) or the process pool (its status adds `workers`). */
+export interface WorkerControl {
+  pause(): void | Promise<void>;
+  resume(): void | Promise<void>;
+  status(): WorkerStatus | Promise<WorkerStatus>;
+}
 
 export interface WorkerRoutesDeps {
-  worker: Worker;
+  worker: WorkerControl;
   dlq: DlqService;
   sql: Sql;
   admin: Admin;
@@ -54,10 +63,12 @@ export function createWorkerRoutes(deps: WorkerRoutesDeps): Hono {
 
   // rates: a sample of the processed total every 5 s, a minute kept
   const samples: { at: number; total: number }[] = [];
-  const total = () => Object.values(deps.worker.status().processed).reduce((a, b) => a + b, 0);
+  const total = async () => Object.values((await deps.worker.status()).processed).reduce((a, b) => a + b, 0);
   setInterval(() => {
-    samples.push({ at: Date.now(), total: total() });
-    if (samples.length > 13) samples.shift();
+    void total().then((n) => {
+      samples.push({ at: Date.now(), total: n });
+      if (samples.length > 13) samples.shift();
+    });
   }, 5_000).unref();
   const ratePerSecond = () => {
     const first = samples[0];
@@ -65,25 +76,25 @@ export function createWorkerRoutes(deps: WorkerRoutesDeps): Hono {
     return first && last && last.at > first.at ? (last.total - first.total) / ((last.at - first.at) / 1000) : 0;
   };
 
-  app.post('/api/v1/crm-ingestion/start', admin, (c) => {
-    deps.worker.resume();
+  app.post('/api/v1/crm-ingestion/start', admin, async (c) => {
+    await deps.worker.resume();
     return c.json({ ok: true, status: 'running' });
   });
-  app.post('/api/v1/crm-ingestion/stop', admin, (c) => {
-    deps.worker.pause();
+  app.post('/api/v1/crm-ingestion/stop', admin, async (c) => {
+    await deps.worker.pause();
     return c.json({ ok: true, status: 'paused' });
   });
   app.get('/api/v1/crm-ingestion/metrics', admin, async (c) => {
-    const status = deps.worker.status();
+    const status = await deps.worker.status();
     return c.json({
       processed: status.processed,
-      total: total(),
+      total: Object.values(status.processed).reduce((a, b) => a + b, 0),
       rate_per_second: Number(ratePerSecond().toFixed(2)),
       lag: await groupLag(deps.admin, deps.groupId, deps.eventsTopic),
     });
   });
   app.get('/api/v1/crm-ingestion/status', admin, async (c) => {
-    const status = deps.worker.status();
+    const status = await deps.worker.status();
     return c.json({ ...status, state: status.paused ? 'paused' : status.retrying ? 'retrying' : status.running ? 'running' : 'stopped', lag: await groupLag(deps.admin, deps.groupId, deps.eventsTopic) });
   });
   app.post('/api/v1/crm-ingestion/enqueue', admin, async (c) => {
@@ -123,9 +134,10 @@ export function createWorkerRoutes(deps: WorkerRoutesDeps): Hono {
   app.get('/v1/events/:event_id', read, async (c) => {
     const tenantId = c.get('principal').tenantId;
     const eventId = c.req.param('event_id');
-    const [p] = await deps.sql<{ status: string; reason: string | null; topic: string; partition: number; offset: string; entity_type: string | null; entity_id: string | null; entity_version: string | null; outcome: { outcome_id: string; received_at: number; processed_at: number }; processed_at: Date }[]>`
-      select status, reason, topic, partition, "offset"::text as offset, entity_type, entity_id, entity_version::text, outcome, processed_at
+    const [p] = await deps.sql<{ status: string; reason: string | null; topic: string; partition: number; offset: string; entity_type: string | null; entity_id: string | null; entity_version: string | null; outcome_record: Buffer | null; outcome: Outcome | null; processed_at: Date }[]>`
+      select status, reason, topic, partition, "offset"::text as offset, entity_type, entity_id, entity_version::text, outcome_record, outcome, processed_at
       from processed_events where tenant_id = ${tenantId} and event_id = ${eventId} order by processed_at desc limit 1 -- pipeline.events.where`;
+    const outcome = p ? (p.outcome_record ? decodeOutcomeRecord(p.outcome_record) : p.outcome!) : null; // json before sql/023
     const dlq = await deps.dlq.list({ tenantId, eventId, includeReplayed: true });
     if (!p && dlq.length === 0) return c.json({ event_id: eventId, state: 'unknown', hint: 'not processed yet, or older than the dedup window' }, 404);
     let current: { version: string; deleted_at: Date | null } | undefined;
@@ -135,8 +147,8 @@ export function createWorkerRoutes(deps: WorkerRoutesDeps): Hono {
     }
     return c.json({
       event_id: eventId,
-      accepted: p ? { at: new Date(p.outcome.received_at).toISOString(), topic: p.topic, partition: p.partition, offset: Number(p.offset) } : null,
-      outcome: p ? { status: p.status, reason: p.reason, outcome_id: p.outcome.outcome_id, processed_at: p.processed_at.toISOString() } : null,
+      accepted: p && outcome ? { at: new Date(outcome.received_at).toISOString(), topic: p.topic, partition: p.partition, offset: Number(p.offset) } : null,
+      outcome: p && outcome ? { status: p.status, reason: p.reason, outcome_id: outcome.outcome_id, processed_at: p.processed_at.toISOString() } : null,
       entity: p?.entity_id ? { type: p.entity_type, id: p.entity_id, version_applied: p.entity_version ? Number(p.entity_version) : null, current_version: current ? Number(current.version) : null, deleted: !!current?.deleted_at } : null,
       dead_letters: dlq.map((d) => ({ id: d.id, reason: d.reason, at: d.created_at, replayed_at: d.replayed_at })),
     });

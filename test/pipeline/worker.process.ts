@@ -30,6 +30,7 @@ export async function spawnWorker(env: PipelineEnv, extra: Record<string, string
       KAFKA_TOPIC_PREFIX: env.prefix,
       HTTP_PORT: String(await freePort()),
       WORKER_GEOIP: 'off',
+      WORKER_POOL: 'inline', // an injected fault SIGKILLs the process running the consumer: this one, not a pool child
       WORKER_BATCH_SIZE: '50', // several batches per run, so a kill lands mid-run
       LOG_LEVEL: 'info',
       ...extra,
