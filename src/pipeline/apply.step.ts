@@ -7,6 +7,7 @@ import type { Change, Outcome } from './event.types.ts';
 import { changeOf, eventOutcome, undecodableOutcome } from './outcome.build.ts';
 import type { InMessage, Prepared } from './prepare.step.ts';
 import { ConcurrentProcessingError, keyOf, loadProcessed, loadSalts, recordDlq, recordProcessed, type DlqRow, type ProcessedRow } from './processed.repository.ts';
+import type { EncodedRecords, RecordEncoder } from './record.encoder.ts';
 
 export type PreparedEvent = Extract<Prepared, { kind: 'event' }>;
 
@@ -17,6 +18,8 @@ export interface MessageResult {
   dlq: DlqRow | null;
   /** recorded in processed_events by this processing (applied | stale | rejected): marked in Redis after the commit */
   recorded: boolean;
+  /** outcome and changes already encoded (recorded ones, and redeliveries re-emitting the stored bytes) */
+  records?: EncodedRecords;
 }
 
 export type ApplyMode = 'exactly-once' | 'at-least-once';
@@ -39,8 +42,8 @@ export interface Applier {
   recordFailures(items: { p: Prepared; reason: string; detail: string }[]): Promise<MessageResult[]>;
 }
 
-export function createApplier(deps: { sql: Sql }, options: { mode: ApplyMode }): Applier {
-  const { sql } = deps;
+export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, options: { mode: ApplyMode }): Applier {
+  const { sql, encoder } = deps;
   const salts = new Map<string, Buffer>();
 
   async function saltsFor(tx: TransactionSql, tenants: string[]): Promise<void> {
@@ -52,7 +55,7 @@ export function createApplier(deps: { sql: Sql }, options: { mode: ApplyMode }):
     const exactlyOnce = options.mode === 'exactly-once';
     await saltsFor(tx, items.map((p) => p.event.tenant_id));
     const keys = items.map((p) => ({ tenantId: p.event.tenant_id, eventId: p.event.event_id, bucket: p.bucket }));
-    const known = exactlyOnce ? await loadProcessed(tx, keys) : new Map<string, ProcessedRow>();
+    const known = exactlyOnce ? await loadProcessed(tx, keys, encoder) : new Map<string, ProcessedRow>();
     const results: MessageResult[] = new Array<MessageResult>(items.length);
     const fresh: number[] = [];
     const seen = new Set<string>();
@@ -72,7 +75,7 @@ export function createApplier(deps: { sql: Sql }, options: { mode: ApplyMode }):
         const dlq = row.status === 'rejected' || row.status === 'failed'
           ? dlqRowOf(p.msg, row.reason ?? row.status, null, { tenantId: p.event.tenant_id, eventId: p.event.event_id, eventType: p.event.type })
           : null;
-        return void (results[i] = { msg: p.msg, outcome: row.outcome, changes: row.changes, dlq, recorded: false });
+        return void (results[i] = { msg: p.msg, outcome: row.outcome, changes: row.changes, dlq, recorded: false, ...(row.records ? { records: row.records } : {}) });
       }
       if (row.status === 'failed' || (row.status === 'rejected' && p.replay)) return void fresh.push(i);
       results[i] = duplicate(p);
@@ -107,7 +110,7 @@ export function createApplier(deps: { sql: Sql }, options: { mode: ApplyMode }):
     }
     const linked = await linkConversions(tx, links);
 
-    const processed: ProcessedRow[] = [];
+    const processed: (ProcessedRow & { records: EncodedRecords })[] = [];
     const dlq: DlqRow[] = [];
     for (const i of fresh) {
       const p = items[i]!;
@@ -136,7 +139,10 @@ export function createApplier(deps: { sql: Sql }, options: { mode: ApplyMode }):
         result = { msg: p.msg, outcome, changes, dlq: null, recorded: true };
       }
       results[i] = result;
-      processed.push({ ...keys[i]!, status: result.outcome.status as ProcessedRow['status'], reason: result.outcome.reason, position: p.msg, outcome: result.outcome, changes: result.changes });
+      if (exactlyOnce) {
+        result.records = encoder.encode(result.outcome, result.changes);
+        processed.push({ ...keys[i]!, status: result.outcome.status as ProcessedRow['status'], reason: result.outcome.reason, position: p.msg, outcome: result.outcome, changes: result.changes, records: result.records });
+      }
     }
     if (exactlyOnce) await recordProcessed(tx, processed);
     await recordDlq(tx, dlq);
@@ -157,6 +163,7 @@ export function createApplier(deps: { sql: Sql }, options: { mode: ApplyMode }):
   const applier: Applier = {
     async apply(items) {
       if (items.length === 0) return [];
+      await encoder.ready();
       try {
         return await inTx((tx) => applyTx(tx, items, Date.now()));
       } catch (err) {
@@ -173,9 +180,10 @@ export function createApplier(deps: { sql: Sql }, options: { mode: ApplyMode }):
 
     async recordFailures(failures) {
       if (failures.length === 0) return [];
+      await encoder.ready();
       const processedAt = Date.now();
       const results: MessageResult[] = [];
-      const processed: ProcessedRow[] = [];
+      const processed: (ProcessedRow & { records: EncodedRecords })[] = [];
       const dlq: DlqRow[] = [];
       for (const { p, reason, detail } of failures) {
         if (p.kind === 'undecodable') {
@@ -187,13 +195,14 @@ export function createApplier(deps: { sql: Sql }, options: { mode: ApplyMode }):
         const outcome = eventOutcome({ event: p.event, msg: p.msg, status: 'failed', reason, salt: salts.get(p.event.tenant_id), processedAt });
         const letter = dlqRowOf(p.msg, reason, detail, { tenantId: p.event.tenant_id, eventId: p.event.event_id, eventType: p.event.type });
         dlq.push(letter);
-        results.push({ msg: p.msg, outcome, changes: [], dlq: letter, recorded: false });
-        processed.push({ tenantId: p.event.tenant_id, eventId: p.event.event_id, bucket: p.bucket, status: 'failed', reason, position: p.msg, outcome, changes: [] });
+        const records = encoder.encode(outcome, []);
+        results.push({ msg: p.msg, outcome, changes: [], dlq: letter, recorded: false, records });
+        processed.push({ tenantId: p.event.tenant_id, eventId: p.event.event_id, bucket: p.bucket, status: 'failed', reason, position: p.msg, outcome, changes: [], records });
       }
       await inTx(async (tx) => {
         if (options.mode === 'exactly-once') {
           // a failed row only replaces another failed one; anything else there means this is not a first processing
-          const known = await loadProcessed(tx, processed);
+          const known = await loadProcessed(tx, processed, encoder);
           const fresh = processed.filter((r) => !known.has(keyOf(r)) || known.get(keyOf(r))!.status === 'failed');
           await recordProcessed(tx, fresh);
         }

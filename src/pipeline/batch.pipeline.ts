@@ -9,6 +9,7 @@ import { positionString, type Dedup } from './dedup.step.ts';
 import type { GeoLookup } from './enrich.step.ts';
 import { eventOutcome } from './outcome.build.ts';
 import { prepare, type InMessage, type Prepared } from './prepare.step.ts';
+import type { RecordEncoder } from './record.encoder.ts';
 
 /** Test-only crash points (INFLOW_FAULT_POINT): the process kills itself with SIGKILL there. */
 export type FaultPoint = 'after_pg_commit' | 'after_redis_write' | 'after_produce';
@@ -18,10 +19,10 @@ export interface BatchPipeline {
 }
 
 export function createBatchPipeline(
-  deps: { decoder: Decoder; sql: Sql; dedup: Dedup | null; geo: GeoLookup | null; logger: Logger; fault?: (point: FaultPoint) => void },
+  deps: { decoder: Decoder; sql: Sql; encoder: RecordEncoder; dedup: Dedup | null; geo: GeoLookup | null; logger: Logger; fault?: (point: FaultPoint) => void },
   options: { mode: ApplyMode },
 ): BatchPipeline {
-  const applier = createApplier({ sql: deps.sql }, options);
+  const applier = createApplier({ sql: deps.sql, encoder: deps.encoder }, options);
   const dedup = options.mode === 'exactly-once' ? deps.dedup : null;
   return {
     async process(messages) {

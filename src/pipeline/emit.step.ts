@@ -2,10 +2,8 @@
 // sendBatch with acks=all. Deterministic ids make a re-emission harmless downstream.
 import type { Producer, Message } from 'kafkajs';
 import { DependencyUnavailableError } from '../infra/errors.ts';
-import { encode } from '../schemas/avro.codec.ts';
-import type { SchemaRegistry } from '../schemas/registry.client.ts';
-import { readSchema, schemaType, subjectFor } from '../schemas/schema-files.ts';
 import type { MessageResult } from './apply.step.ts';
+import type { RecordEncoder } from './record.encoder.ts';
 
 export interface EmitTopics {
   outcomes: string;
@@ -17,32 +15,21 @@ export interface Emitter {
   emit(results: MessageResult[]): Promise<void>;
 }
 
-export function createEmitter(deps: { producer: Producer; registry: SchemaRegistry }, options: { topics: EmitTopics; timeoutMs?: number }): Emitter {
-  const outcomeType = schemaType('outcome');
-  const changeType = schemaType('change');
-  let ids: Promise<{ outcome: number; change: number }> | undefined;
-  const schemaIds = () => {
-    // register is idempotent: it returns the id of exactly the schema this code encodes with
-    ids ??= Promise.all([
-      deps.registry.register(subjectFor(options.topics.outcomes), readSchema('outcome')),
-      deps.registry.register(subjectFor(options.topics.changes), readSchema('change')),
-    ]).then(([outcome, change]) => ({ outcome, change }));
-    ids.catch(() => (ids = undefined));
-    return ids;
-  };
-
+export function createEmitter(deps: { producer: Producer; encoder: RecordEncoder }, options: { topics: EmitTopics; timeoutMs?: number }): Emitter {
   return {
     async emit(results) {
       if (results.length === 0) return;
-      const { outcome, change } = await schemaIds();
+      await deps.encoder.ready();
       const outcomes: Message[] = [];
       const changes: Message[] = [];
       const dlq: Message[] = [];
       for (const r of results) {
         const o = r.outcome;
         const headers = r.msg.headers.traceparent ? { traceparent: r.msg.headers.traceparent } : undefined;
-        outcomes.push({ key: `${o.tenant_id}:${o.entity_id ?? o.event_id ?? ''}`, value: encode(outcomeType, outcome, o), headers });
-        for (const c of r.changes) changes.push({ key: `${c.tenant_id}:${c.entity_id}`, value: encode(changeType, change, c), headers });
+        // recorded results carry the bytes stored in processed_events: what was recorded is what is produced
+        const records = r.records ?? deps.encoder.encode(r.outcome, r.changes);
+        outcomes.push({ key: `${o.tenant_id}:${o.entity_id ?? o.event_id ?? ''}`, value: records.outcome, headers });
+        r.changes.forEach((c, i) => changes.push({ key: `${c.tenant_id}:${c.entity_id}`, value: records.changes[i]!, headers }));
         if (r.dlq) {
           dlq.push({
             key: r.msg.key,

@@ -1,6 +1,7 @@
 // processed_events (sql/020) and dlq_events (sql/021): the truth of exactly-once, and the dead letters beside it.
 import { textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import type { Change, Outcome, OutcomeStatus, Position } from './event.types.ts';
+import { packRecords, unpackRecords, type EncodedRecords, type RecordEncoder } from './record.encoder.ts';
 
 export interface ProcessedKey {
   tenantId: string;
@@ -14,14 +15,20 @@ export interface ProcessedRow extends ProcessedKey {
   position: Position;
   outcome: Outcome;
   changes: Change[];
+  /** the outcome and changes as produced; null only for rows written before sql/023 (kept as json then) */
+  records: EncodedRecords | null;
 }
 
 export const keyOf = (k: ProcessedKey) => `${k.tenantId}\u001f${k.eventId}\u001f${k.bucket}`;
 
-export async function loadProcessed(tx: TransactionSql | Sql, keys: ProcessedKey[]): Promise<Map<string, ProcessedRow>> {
+export async function loadProcessed(tx: TransactionSql | Sql, keys: ProcessedKey[], codec: Pick<RecordEncoder, 'decodeOutcome' | 'decodeChange'>): Promise<Map<string, ProcessedRow>> {
   if (keys.length === 0) return new Map();
-  const rows = await tx.unsafe<{ tenant_id: string; event_id: string; bucket: string; status: ProcessedRow['status']; reason: string | null; topic: string; partition: number; offset: string; outcome: Outcome; changes: Change[] }[]>(
-    `select p.tenant_id, p.event_id, to_char(p.bucket, 'YYYY-MM-DD') as bucket, p.status, p.reason, p.topic, p.partition, p."offset"::text as offset, p.outcome, p.changes
+  const rows = await tx.unsafe<{
+    tenant_id: string; event_id: string; bucket: string; status: ProcessedRow['status']; reason: string | null; topic: string; partition: number; offset: string;
+    outcome_record: Buffer | null; change_records: Buffer | null; outcome: Outcome | null; changes: Change[] | null;
+  }[]>(
+    `select p.tenant_id, p.event_id, to_char(p.bucket, 'YYYY-MM-DD') as bucket, p.status, p.reason, p.topic, p.partition, p."offset"::text as offset,
+            p.outcome_record, p.change_records, p.outcome, p.changes
      from processed_events p
      join unnest($1::text[], $2::text[], $3::text[]) as k(tenant_id, event_id, bucket)
        on p.tenant_id = k.tenant_id and p.event_id = k.event_id and p.bucket = k.bucket::date -- pipeline.processed.load`,
@@ -29,9 +36,13 @@ export async function loadProcessed(tx: TransactionSql | Sql, keys: ProcessedKey
   );
   return new Map(
     rows.map((r) => {
+      const records = r.outcome_record ? { outcome: r.outcome_record, changes: unpackRecords(r.change_records ?? Buffer.alloc(0)) } : null;
       const row: ProcessedRow = {
         tenantId: r.tenant_id, eventId: r.event_id, bucket: r.bucket, status: r.status, reason: r.reason,
-        position: { topic: r.topic, partition: r.partition, offset: r.offset }, outcome: r.outcome, changes: r.changes,
+        position: { topic: r.topic, partition: r.partition, offset: r.offset },
+        outcome: records ? codec.decodeOutcome(records.outcome) : r.outcome!,
+        changes: records ? records.changes.map((c) => codec.decodeChange(c)) : (r.changes ?? []),
+        records,
       };
       return [keyOf(row), row];
     }),
@@ -48,25 +59,28 @@ export class ConcurrentProcessingError extends Error {
  * Records finished events. A row already there is replaced only when it was `failed` (or `rejected` and replayed):
  * any other conflict means another consumer got there first, and the whole transaction must roll back.
  */
-export async function recordProcessed(tx: TransactionSql, rows: ProcessedRow[]): Promise<void> {
+export async function recordProcessed(tx: TransactionSql, rows: (ProcessedRow & { records: EncodedRecords })[]): Promise<void> {
   if (rows.length === 0) return;
   const col = (f: (r: ProcessedRow) => string | null) => textArray(rows.map(f));
+  // the records travel base64-encoded: no character of it needs escaping in an array literal, unlike JSON text
+  const b64 = (b: Buffer | undefined) => (b ? b.toString('base64') : null);
   const written = await tx.unsafe(
-    `insert into processed_events as p (tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome, changes)
-     select tenant_id, event_id, bucket::date, status, reason, topic, partition::int, "offset"::bigint, entity_type, entity_id, entity_version::bigint, outcome::json, changes::json
+    `insert into processed_events as p (tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome_record, change_records)
+     select tenant_id, event_id, bucket::date, status, reason, topic, partition::int, "offset"::bigint, entity_type, entity_id, entity_version::bigint,
+            decode(outcome_record, 'base64'), decode(change_records, 'base64')
      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-       as r(tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome, changes)
+       as r(tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome_record, change_records)
      on conflict (tenant_id, event_id, bucket) do update
        set status = excluded.status, reason = excluded.reason, topic = excluded.topic, partition = excluded.partition, "offset" = excluded."offset",
            entity_type = excluded.entity_type, entity_id = excluded.entity_id, entity_version = excluded.entity_version,
-           outcome = excluded.outcome, changes = excluded.changes, processed_at = now()
+           outcome_record = excluded.outcome_record, change_records = excluded.change_records, outcome = null, changes = null, processed_at = now()
        where p.status in ('failed', 'rejected')
      returning 1 -- pipeline.processed.record`,
     [
       col((r) => r.tenantId), col((r) => r.eventId), col((r) => r.bucket), col((r) => r.status), col((r) => r.reason),
       col((r) => r.position.topic), col((r) => String(r.position.partition)), col((r) => r.position.offset),
       col((r) => r.outcome.entity_type), col((r) => r.outcome.entity_id), col((r) => (r.outcome.entity_version === null ? null : String(r.outcome.entity_version))),
-      col((r) => JSON.stringify(r.outcome)), col((r) => JSON.stringify(r.changes)),
+      col((r) => b64(r.records?.outcome)), col((r) => (r.records && r.records.changes.length > 0 ? b64(packRecords(r.records.changes)) : null)),
     ] as never,
   );
   if (written.length !== rows.length) throw new ConcurrentProcessingError(`${rows.length - written.length} event(s) recorded concurrently by another consumer`);

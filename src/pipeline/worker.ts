@@ -17,6 +17,7 @@ import { createEmitter, type EmitTopics } from './emit.step.ts';
 import { geoipLite } from './enrich.step.ts';
 import type { InMessage } from './prepare.step.ts';
 import { maintainPartitions } from './processed.repository.ts';
+import { createRecordEncoder } from './record.encoder.ts';
 import { batchDuration, batchRetries, consumerLag, dlqEvents, eventsProcessed } from './worker.metrics.ts';
 
 export interface WorkerOptions {
@@ -94,10 +95,12 @@ export function createWorker(
       process.kill(process.pid, 'SIGKILL');
     }
   };
+  const encoder = createRecordEncoder({ registry: deps.registry }, options.emit);
   const pipeline = createBatchPipeline(
     {
       decoder: createDecoder(deps.registry, schemaType('crm-event')),
       sql: deps.sql,
+      encoder,
       dedup: deps.redis ? createRedisDedup({ redis: deps.redis, logger }, { namespace: options.namespace ?? '', windowDays }) : null,
       geo: options.geoip === false ? null : geoipLite(),
       logger,
@@ -209,7 +212,7 @@ export function createWorker(
       maintenance.unref();
       producer = deps.kafka.producer({ allowAutoTopicCreation: false });
       await producer.connect();
-      emitter = createEmitter({ producer, registry: deps.registry }, { topics: options.emit });
+      emitter = createEmitter({ producer, encoder }, { topics: options.emit });
       for (let i = 0; i < concurrency; i++) {
         const consumer = deps.kafka.consumer({
           groupId: options.groupId,
