@@ -105,7 +105,8 @@ export function createWorkerPool(
   /** One IPC round trip; undefined when the child is gone or silent (callers fall back to its last answer). */
   function ask(slot: Slot, op: ChildRequest['op'], timeoutMs = 3_000): Promise<unknown> {
     const child = slot.child;
-    if (!child?.connected) return Promise.resolve(undefined);
+    // only after `ready`: a message that arrives while the child is still loading its modules would be dropped
+    if (!child?.connected || slot.state !== 'running') return Promise.resolve(undefined);
     const id = nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => pending.delete(id) && resolve(undefined), timeoutMs);
@@ -129,6 +130,7 @@ export function createWorkerPool(
       if (m.type === 'ready') {
         slot.state = 'running';
         logger.info({ worker: slot.index, pid: child.pid }, 'worker process ready');
+        if (paused !== init.paused) void ask(slot, paused ? 'pause' : 'resume'); // the pool changed state while it started
         slot.ready?.();
       } else {
         pending.get(m.id)?.resolve(m.value);
@@ -140,6 +142,7 @@ export function createWorkerPool(
         for (const [k, v] of Object.entries(slot.status.processed)) retired.processed[k] = (retired.processed[k] ?? 0) + v;
         if (slot.metrics) retired.metrics.push(slot.metrics.filter((m) => String(m.type) !== 'gauge')); // counters and histograms keep counting
       }
+      Object.assign(slot, { status: undefined, metrics: undefined }); // counted once, in `retired`
       for (const [id, p] of pending) if (p.slot === slot) (p.resolve(undefined), pending.delete(id));
       slot.child = undefined;
       slot.lastExit = { at: new Date().toISOString(), code, signal };
@@ -218,7 +221,9 @@ export function createWorkerPool(
       await Promise.all(live.map(async (s) => {
         const child = s.child!;
         const exited = new Promise((r) => child.once('exit', r));
-        void ask(s, 'stop', 12_000); // the child finishes its in-flight batch, commits, leaves the group, closes
+        // the child finishes its in-flight batch, commits, leaves the group, closes; one still starting gets SIGTERM
+        if (s.state === 'running') void ask(s, 'stop', 12_000);
+        else child.kill('SIGTERM');
         const late = setTimeout(() => child.kill('SIGKILL'), 12_000); // inside the 15 s shutdown budget; a kill is safe (exactly-once)
         await exited;
         clearTimeout(late);
