@@ -10,7 +10,7 @@ import type { Redis } from '../infra/redis.ts';
 import { createDecoder } from '../schemas/avro.codec.ts';
 import type { SchemaRegistry } from '../schemas/registry.client.ts';
 import { schemaType } from '../schemas/schema-files.ts';
-import type { ApplyMode } from './apply.step.ts';
+import type { ApplyMode, MessageResult } from './apply.step.ts';
 import { createBatchPipeline, type FaultPoint } from './batch.pipeline.ts';
 import { createRedisDedup } from './dedup.step.ts';
 import { createEmitter, type EmitTopics } from './emit.step.ts';
@@ -145,13 +145,19 @@ export function createWorker(
   }
 
   async function eachBatch(consumer: Consumer, index: number, payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    // The produce + offset commit of one chunk overlaps the processing (prepare, Redis, Postgres) of the next: both wait
+    // on other processes (broker, Postgres), so the overlap keeps this one busy. Order still holds: a chunk's outcomes
+    // are produced, and its offset committed, only after the previous chunk's. If a chunk's produce or commit never
+    // completes (revoked), the chunks processed after it are redeliveries for the new owner, which re-emits what
+    // processed_events recorded for them.
+    let previous: Promise<boolean> = Promise.resolve(true);
     for (let start = 0; start < batch.messages.length; start += batchSize) {
       while (paused && isRunning() && !isStale()) {
         await sleep(200);
         await heartbeat().catch(() => {});
       }
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale()) break;
       firstBatchAt ??= Date.now();
       const timer = batchDuration.startTimer();
       const chunk = batch.messages.slice(start, start + batchSize);
@@ -165,35 +171,43 @@ export function createWorker(
         return sc ? [{ context: sc }] : [];
       });
       const span = tracer.startSpan('worker.batch', { links, attributes: { 'messaging.kafka.partition': batch.partition, 'messaging.batch.message_count': messages.length } });
-      let results: Awaited<ReturnType<typeof pipeline.process>> = [];
-      const done = await untilDone(
-        async () => {
-          results = await pipeline.process(messages);
-          await emitter!.emit(results);
-          fault('after_produce');
-        },
-        payload,
-        'process',
-      );
-      span.end();
-      if (!done || isStale()) return; // revoked meanwhile: the new owner redelivers; never commit a revoked partition
-      const last = chunk[chunk.length - 1]!.offset;
-      const next = (BigInt(last) + 1n).toString();
-      const committed = await untilDone(() => consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]), payload, 'commit');
-      if (!committed) return;
-      resolveOffset(last);
-      await heartbeat().catch(() => {});
-      timer();
-      for (const r of results) {
-        eventsProcessed.inc({ outcome: r.outcome.status });
-        processed[r.outcome.status] = (processed[r.outcome.status] ?? 0) + 1;
-        if (r.dlq) dlqEvents.inc({ reason: r.dlq.reason });
+      let results: MessageResult[] = [];
+      const done = await untilDone(async () => void (results = await pipeline.process(messages)), payload, 'process');
+      if (!done || isStale() || !(await previous)) {
+        span.end();
+        break; // revoked meanwhile: the new owner redelivers; never commit a revoked partition
       }
-      const hw = BigInt(batch.highWatermark);
-      const lag = Number(hw > BigInt(next) ? hw - BigInt(next) : 0n);
-      consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
-      partitions.set(`${batch.topic}:${batch.partition}`, { topic: batch.topic, partition: batch.partition, committed: next, highWatermark: batch.highWatermark, lag, consumer: index });
+      previous = finish(consumer, index, payload, chunk[chunk.length - 1]!.offset, results).finally(() => {
+        span.end();
+        timer();
+      });
     }
+    await previous;
+  }
+
+  /** Produces a processed chunk's outcomes, then commits its offset; false when the partition was revoked meanwhile. */
+  async function finish(consumer: Consumer, index: number, payload: EachBatchPayload, last: string, results: MessageResult[]): Promise<boolean> {
+    const { batch, heartbeat, isStale, resolveOffset } = payload;
+    const produced = await untilDone(async () => {
+      await emitter!.emit(results);
+      fault('after_produce');
+    }, payload, 'produce');
+    if (!produced || isStale()) return false;
+    const next = (BigInt(last) + 1n).toString();
+    const committed = await untilDone(() => consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]), payload, 'commit');
+    if (!committed) return false;
+    resolveOffset(last);
+    await heartbeat().catch(() => {});
+    for (const r of results) {
+      eventsProcessed.inc({ outcome: r.outcome.status });
+      processed[r.outcome.status] = (processed[r.outcome.status] ?? 0) + 1;
+      if (r.dlq) dlqEvents.inc({ reason: r.dlq.reason });
+    }
+    const hw = BigInt(batch.highWatermark);
+    const lag = Number(hw > BigInt(next) ? hw - BigInt(next) : 0n);
+    consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
+    partitions.set(`${batch.topic}:${batch.partition}`, { topic: batch.topic, partition: batch.partition, committed: next, highWatermark: batch.highWatermark, lag, consumer: index });
+    return true;
   }
 
   async function maintain(): Promise<void> {
