@@ -89,7 +89,7 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
     if (leadEvents.length > 0) {
       await tx.unsafe(
         `insert into leads_raw (tenant_id, event_id, lead_id, idempotency_key, request_id, payload, received_at)
-         select tenant_id, event_id, lead_id, idempotency_key, request_id, payload::jsonb, received_at::timestamptz
+         select tenant_id, event_id, lead_id, idempotency_key, request_id, payload::json, received_at::timestamptz
          from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
            as r(tenant_id, event_id, lead_id, idempotency_key, request_id, payload, received_at)
          on conflict (tenant_id, event_id) do nothing -- pipeline.apply.leads-raw`,
