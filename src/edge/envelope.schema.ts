@@ -20,7 +20,9 @@ export function entityOf(type: EventType): EntityKind {
   return type.slice(0, type.indexOf('.')) as EntityKind;
 }
 
-const text = z.string().max(10_000).nullish();
+export const MAX_EPOCH_MS = 8_640_000_000_000; // the largest JS Date
+export const MAX_TEXT = 10_000; // characters in a free-text field
+const text = z.string().max(MAX_TEXT).nullish();
 
 /** Keys of the Avro LeadData record (redpanda/schemas/crm-event.avsc); a unit test keeps them in step. */
 export const LeadDataSchema = z
@@ -85,7 +87,8 @@ export const OpportunityDataSchema = z
 
 export const DATA_SCHEMAS = { lead: LeadDataSchema, contact: ContactDataSchema, opportunity: OpportunityDataSchema } as const;
 
-const epochOrIso = z
+/** occurred_at and similar timestamps. */
+export const epochOrIso = z
   .union([z.number().int().min(0).max(8_640_000_000_000), z.iso.datetime({ offset: true })])
   .openapi({ description: 'epoch milliseconds or ISO 8601 with offset', example: '2026-01-15T10:30:00Z' });
 
