@@ -1,0 +1,105 @@
+// Applied events/s of `inflow start worker` as users run it, by pool shape: a pre-loaded backlog of lead.created events
+// drained by `--concurrency N` with WORKER_POOL=processes (N OS processes) or inline (N consumers in one process).
+//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/pool.bench.ts [--events 20000] [--runs processes:1,processes:2,inline:2] [--batch 500]
+// Each run gets private topics and a tenant (test database, Redis db 1), exactly-once on, geoip on. Time runs from the
+// first processed_events row (after the group join and the children's start) to the moment all N rows exist.
+import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureTenant } from '../../src/accounts/api-keys.ts';
+import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
+import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
+import { createPostgres } from '../../src/infra/postgres.ts';
+import type { CrmEvent } from '../../src/pipeline/event.types.ts';
+import { encode } from '../../src/schemas/avro.codec.ts';
+import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
+import { registerSchemas, schemaType, subjectFor } from '../../src/schemas/schema-files.ts';
+import { testEnv } from '../../test/support/test-env.ts';
+
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, runs: { type: 'string', default: 'processes:1,processes:2,inline:2' }, batch: { type: 'string', default: '500' } } });
+const N = Number(args.events);
+const env = { ...process.env, ...testEnv(), LOG_LEVEL: 'warn' };
+const cfg = loadConfig(env);
+const sql = createPostgres(cfg, { max: 2 });
+const registry = createSchemaRegistry(cfg.SCHEMA_REGISTRY_URL);
+const kafka = createKafka(cfg);
+const run = randomUUID().slice(0, 8);
+
+/** The same lead.created payload as apply.bench.ts (seed 001/003 fields filled), distinct leads. */
+function leads(tenant: string, n: number): CrmEvent[] {
+  const now = Date.now();
+  return Array.from({ length: n }, (_, i) => ({
+    event_id: randomUUID(), tenant_id: tenant, type: 'lead.created', entity_id: `lead-${i}`, occurred_at: now, received_at: now, source: 'bench',
+    consent: true, request_id: null, idempotency_key: null, contact: null, opportunity: null, metadata: {}, traceparent: null,
+    lead: {
+      first_name: ` First${i} `, last_name: `Last${i}`, email: ` User${i}@Example.com `, phone: `+3712${String(1000000 + i).slice(-7)}`, company: 'Acme', message: 'hello',
+      submission_type: 'form', country: 'Latvia', lang: 'lv', ip: `81.198.${i % 250}.${i % 200}`, user_agent: null, click_id: `c${i}`, offer: 'offer', creo: 'banner',
+      domain: 'example.com', marker: 'm', description: null, sourcetype: 'web', status: null, assigned_to: null, utm_source: 'google', utm_medium: 'cpc',
+      utm_campaign: 'spring', utm_content: null, utm_term: null, contact_id: null, opportunity_id: null,
+    },
+  }));
+}
+
+async function preload(prefix: string, tenant: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, loadTopicDefinitions(), prefix);
+  await admin.disconnect();
+  const topic = topicName({ KAFKA_TOPIC_PREFIX: prefix }, 'crm.events');
+  const id = (await registerSchemas(registry, prefix))[subjectFor(topic)]!;
+  const producer = kafka.producer();
+  await producer.connect();
+  const events = leads(tenant, N);
+  const type = schemaType('crm-event');
+  for (let i = 0; i < events.length; i += 2000) {
+    await producer.send({ topic, acks: -1, messages: events.slice(i, i + 2000).map((e) => ({ key: `${e.tenant_id}:${e.entity_id}`, value: encode(type, id, e) })) });
+  }
+  await producer.disconnect();
+}
+
+const freePort = () => new Promise<number>((resolve) => {
+  const srv = net.createServer().listen(0, '127.0.0.1', () => {
+    const port = (srv.address() as net.AddressInfo).port;
+    srv.close(() => resolve(port));
+  });
+});
+
+async function drain(pool: string, concurrency: number) {
+  const prefix = `bench-pool-${run}-${pool}${concurrency}.`;
+  const tenant = `bench-pool-${run}-${pool}${concurrency}`;
+  await ensureTenant(sql, tenant);
+  await preload(prefix, tenant);
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'inflow.mjs'), 'start', 'worker', '--concurrency', String(concurrency)], {
+    cwd: PROJECT_ROOT,
+    env: { ...env, KAFKA_TOPIC_PREFIX: prefix, HTTP_PORT: String(await freePort()), WORKER_POOL: pool, WORKER_GEOIP: 'on', WORKER_BATCH_SIZE: args.batch },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const load = os.loadavg()[0]!;
+  let done = 0;
+  for (;;) {
+    const [c] = await sql<{ n: number }[]>`select count(*)::int as n from processed_events where tenant_id = ${tenant} -- bench.pool.count`;
+    if (c!.n >= N) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  done = Date.now();
+  const [first] = await sql<{ at: Date; applied: number }[]>`
+    select min(processed_at) as at, count(*) filter (where status = 'applied')::int as applied from processed_events where tenant_id = ${tenant} -- bench.pool.first`;
+  child.kill('SIGTERM');
+  await exited;
+  const seconds = (done - first!.at.getTime()) / 1000;
+  return { pool, concurrency, events: N, applied: first!.applied, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(N / seconds), load_avg_1m_at_start: load };
+}
+
+const results = [];
+for (const r of args.runs.split(',')) {
+  const [pool, c] = r.split(':');
+  results.push(await drain(pool!, Number(c)));
+  console.error(JSON.stringify(results.at(-1)));
+}
+console.log(JSON.stringify({ at: new Date().toISOString(), events: N, batch: Number(args.batch), cpus: os.cpus().length, results }, null, 2));
+await sql.end({ timeout: 5 });
+process.exit(0);
