@@ -4,6 +4,7 @@
 // Each run gets private topics and a tenant (test database, Redis db 1), exactly-once on, geoip on. Time runs from the
 // first processed_events row (after the group join and the children's start) to the moment all N rows exist.
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
@@ -60,6 +61,27 @@ async function preload(prefix: string, tenant: string): Promise<void> {
   await producer.disconnect();
 }
 
+/** CPU seconds (user + system) so far of a process tree, and of every `postgres` process, from /proc (Linux). */
+function cpuSeconds(root: number): { tree: number; postgres: number } {
+  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[1] = ppid, f[11] utime, f[12] stime (ticks)
+      return [{ pid: Number(pid), ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / 100 }];
+    } catch {
+      return []; // exited meanwhile
+    }
+  });
+  const tree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
+  }
+  const sum = (ps: typeof procs) => ps.reduce((a, p) => a + p.cpu, 0);
+  return { tree: sum(procs.filter((p) => tree.has(p.pid))), postgres: sum(procs.filter((p) => p.comm === 'postgres')) };
+}
+
 const freePort = () => new Promise<number>((resolve) => {
   const srv = net.createServer().listen(0, '127.0.0.1', () => {
     const port = (srv.address() as net.AddressInfo).port;
@@ -80,18 +102,28 @@ async function drain(pool: string, concurrency: number) {
   const exited = new Promise((r) => child.once('exit', r));
   const load = os.loadavg()[0]!;
   let done = 0;
+  let cpu0: ReturnType<typeof cpuSeconds> | undefined;
+  let cpuAt = 0;
   for (;;) {
     const [c] = await sql<{ n: number }[]>`select count(*)::int as n from processed_events where tenant_id = ${tenant} -- bench.pool.count`;
+    if (c!.n > 0 && !cpu0) [cpu0, cpuAt] = [cpuSeconds(child.pid!), Date.now()];
     if (c!.n >= N) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   done = Date.now();
+  const cpu1 = cpuSeconds(child.pid!);
   const [first] = await sql<{ at: Date; applied: number }[]>`
     select min(processed_at) as at, count(*) filter (where status = 'applied')::int as applied from processed_events where tenant_id = ${tenant} -- bench.pool.first`;
   child.kill('SIGTERM');
   await exited;
   const seconds = (done - first!.at.getTime()) / 1000;
-  return { pool, concurrency, events: N, applied: first!.applied, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(N / seconds), load_avg_1m_at_start: load };
+  // CPU over the drain (from the first row seen to the last), in cores: 1.0 = one core busy the whole time
+  const window = (done - cpuAt) / 1000;
+  const cores = (a: number, b: number) => Number(((b - a) / window).toFixed(2));
+  return {
+    pool, concurrency, events: N, applied: first!.applied, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(N / seconds), load_avg_1m_at_start: load,
+    worker_cores: cores(cpu0!.tree, cpu1.tree), postgres_cores: cores(cpu0!.postgres, cpu1.postgres),
+  };
 }
 
 const results = [];
