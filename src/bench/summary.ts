@@ -23,7 +23,7 @@ export function formatSummary(r: BenchReport): string {
     ...(c('broker') && !c('broker')!.error ? [`    accepted / broker: ${n((r.ratios['accepted / broker'] ?? 0) * 100, 0)}%`] : []),
     '',
     '  processes:',
-    ...r.processes.map((p) => `    ${p.name.padEnd(26)} cpu avg ${n(p.cpuPctAvg).padStart(6)}%  max ${n(p.cpuPctMax).padStart(6)}%  pss max ${n(p.rssMbMax, 0).padStart(6)} MB`),
+    ...r.processes.map((p) => `    ${p.name.padEnd(26)} cpu avg ${n(p.cpuPctAvg).padStart(6)}%  max ${n(p.cpuPctMax).padStart(6)}%  pss max ${n(p.rssMbMax, 0).padStart(6)} MB  growth ${n(p.rssMbSlopePerMin).padStart(6)} MB/min`),
     ...(r.lag.length ? ['', '  consumer lag (max / at end):', ...r.lag.map((l) => `    ${l.group} on ${l.topic}: ${n(l.max, 0)} / ${n(l.last, 0)}`)] : []),
     ...(r.findMax ? ['', '  find-max:', ...r.findMax.map((x) => `    ${n(x.targetPerS, 0)}/s -> ${n(x.acceptedPerS, 0)}/s p99 ${x.p99} ms${x.ok ? '' : '  <- knee'}`)] : []),
   ];
