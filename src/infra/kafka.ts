@@ -20,7 +20,9 @@ export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID
     logCreator: () => (entry: LogEntry) => {
       if (!logger) return;
       const { message, ...rest } = entry.log;
-      const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+      // kafkajs reports every member's heartbeat during an ordinary rebalance as an ERROR: that is routine, not a fault
+      const routine = (rest as { type?: unknown }).type === 'REBALANCE_IN_PROGRESS' || /group is rebalancing/.test(String(rest.error ?? ''));
+      const level = entry.level <= logLevel.ERROR && !routine ? 'error' : entry.level <= logLevel.WARN ? 'warn' : 'debug';
       logger[level]({ kafka: entry.namespace, ...rest }, String(message));
     },
   });
