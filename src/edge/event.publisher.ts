@@ -1,12 +1,12 @@
 // CrmEvents -> Confluent-framed Avro on crm.events (key tenant_id:entity_id), rejected raw input -> crm.events.dlq
 // with reason headers. Both go through the one batching producer; the schema id comes from the registry once.
 import type { Logger } from '../infra/logger.ts';
-import { encode } from '../schemas/avro.codec.ts';
 import type { SchemaRegistry } from '../schemas/registry.client.ts';
 import { readSchema, subjectFor } from '../schemas/schema-files.ts';
 import type { BatchingProducer, ProduceMessage } from './batching.producer.ts';
 import { crmEventType, type CrmEvent } from './crm-event.mapper.ts';
 import { dlqTotal } from './edge.metrics.ts';
+import { createFramedEncoder, type FramedEncoder } from './framed.encoder.ts';
 import type { FieldError } from './envelope.schema.ts';
 
 export interface DlqRecord {
@@ -42,6 +42,11 @@ export function createEventPublisher(
   const log = deps.logger.child({ module: 'edge.publisher' });
   const type = crmEventType();
   let id: Promise<number> | undefined;
+  let framed: { id: number; encode: FramedEncoder } | undefined;
+  const encoderFor = (sid: number) => {
+    if (framed?.id !== sid) framed = { id: sid, encode: createFramedEncoder(type, sid) };
+    return framed.encode;
+  };
 
   function schemaId(): Promise<number> {
     if (!id) {
@@ -70,12 +75,13 @@ export function createEventPublisher(
   return {
     schemaId,
     async publish(events, dlq, meta) {
-      const sid = events.length ? await schemaId() : 0;
+      const encode = events.length ? encoderFor(await schemaId()) : undefined;
+      const headers = { traceparent: meta.traceparent, request_id: meta.requestId }; // one object for the request's messages
       const messages: ProduceMessage[] = events.map((e) => ({
         topic: options.topic,
         key: `${e.tenant_id}:${e.entity_id}`,
-        value: encode(type, sid, e),
-        headers: { traceparent: meta.traceparent, request_id: meta.requestId },
+        value: encode!(e),
+        headers,
       }));
       for (const r of dlq) messages.push(dlqMessage(r, meta));
       await deps.producer.send(messages);
