@@ -61,8 +61,8 @@ async function preload(prefix: string, tenant: string): Promise<void> {
   await producer.disconnect();
 }
 
-/** CPU seconds (user + system) so far of a process tree, and of every `postgres` process, from /proc (Linux). */
-function cpuSeconds(root: number): { tree: number; postgres: number } {
+/** CPU seconds (user + system) so far of a process tree, of every `postgres` and `java` (Kafka, registry) process, and of the whole box, from /proc (Linux). */
+function cpuSeconds(root: number): { tree: number; postgres: number; java: number; box: number } {
   const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -79,7 +79,9 @@ function cpuSeconds(root: number): { tree: number; postgres: number } {
     for (const p of procs) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
   }
   const sum = (ps: typeof procs) => ps.reduce((a, p) => a + p.cpu, 0);
-  return { tree: sum(procs.filter((p) => tree.has(p.pid))), postgres: sum(procs.filter((p) => p.comm === 'postgres')) };
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number); // user nice system idle iowait ...
+  const box = (ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!) / 100;
+  return { tree: sum(procs.filter((p) => tree.has(p.pid))), postgres: sum(procs.filter((p) => p.comm === 'postgres')), java: sum(procs.filter((p) => p.comm === 'java')), box };
 }
 
 const freePort = () => new Promise<number>((resolve) => {
@@ -89,9 +91,9 @@ const freePort = () => new Promise<number>((resolve) => {
   });
 });
 
-async function drain(pool: string, concurrency: number) {
-  const prefix = `bench-pool-${run}-${pool}${concurrency}.`;
-  const tenant = `bench-pool-${run}-${pool}${concurrency}`;
+async function drain(pool: string, concurrency: number, index: number) {
+  const prefix = `bench-pool-${run}-${index}-${pool}${concurrency}.`;
+  const tenant = `bench-pool-${run}-${index}-${pool}${concurrency}`;
   await ensureTenant(sql, tenant);
   await preload(prefix, tenant);
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'inflow.mjs'), 'start', 'worker', '--concurrency', String(concurrency)], {
@@ -122,14 +124,14 @@ async function drain(pool: string, concurrency: number) {
   const cores = (a: number, b: number) => Number(((b - a) / window).toFixed(2));
   return {
     pool, concurrency, events: N, applied: first!.applied, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(N / seconds), load_avg_1m_at_start: load,
-    worker_cores: cores(cpu0!.tree, cpu1.tree), postgres_cores: cores(cpu0!.postgres, cpu1.postgres),
+    worker_cores: cores(cpu0!.tree, cpu1.tree), postgres_cores: cores(cpu0!.postgres, cpu1.postgres), java_cores: cores(cpu0!.java, cpu1.java), box_busy_cores: cores(cpu0!.box, cpu1.box),
   };
 }
 
 const results = [];
-for (const r of args.runs.split(',')) {
+for (const [i, r] of args.runs.split(',').entries()) {
   const [pool, c] = r.split(':');
-  results.push(await drain(pool!, Number(c)));
+  results.push(await drain(pool!, Number(c), i));
   console.error(JSON.stringify(results.at(-1)));
 }
 console.log(JSON.stringify({ at: new Date().toISOString(), events: N, batch: Number(args.batch), cpus: os.cpus().length, results }, null, 2));
