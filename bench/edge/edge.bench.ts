@@ -4,7 +4,8 @@
 //   3. the edge, 100-event POST /v1/events
 //   4. the edge, single events at 70% of (2)'s max rate: p99 at a sustainable load
 //   5. broker ceiling: Kafka's own ProducerPerformance (acks=all, 300-byte records) from the same jars
-// Reproduce: flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/edge/edge.bench.ts [--duration 10]
+// Reproduce: flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/edge/edge.bench.ts [--duration 10] [--processes N]
+// --processes N: the edge runs as N processes (EDGE_PROCESSES) and the bare Hono ceiling as N processes too.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,7 @@ const arg = (name: string, fallback: string) => {
 const DURATION = Number(arg('duration', '10')); // seconds per autocannon run
 const CONNECTIONS = Number(arg('connections', '32')); // enough to keep 2 cores busy, few enough not to queue for seconds
 const PERF_RECORDS = Number(arg('perf-records', '500000'));
+const PROCESSES = Number(arg('processes', '1')); // edge processes, and bare-route processes: the ratio compares like with like
 const BARE_PORT = 3901;
 const EDGE_PORT = 3902;
 const cfg = loadConfig(process.env);
@@ -121,11 +123,12 @@ try {
   await ensureTopics(admin, [{ name: perfTopic, partitions: 6, retention_ms: 3_600_000, cleanup_policy: 'delete' }]); // same partitions as crm.events
   await admin.disconnect();
 
-  children.push(start(process.execPath, ['--import', 'tsx', 'bench/edge/bare.server.ts', String(BARE_PORT)], {}));
+  children.push(start(process.execPath, ['--import', 'tsx', 'bench/edge/bare.server.ts', String(BARE_PORT), String(PROCESSES)], {}));
   children.push(
     start(process.execPath, ['bin/inflow.mjs', 'start', 'edge'], {
       HTTP_PORT: String(EDGE_PORT),
       LOG_LEVEL: 'warn',
+      EDGE_PROCESSES: String(PROCESSES),
       EDGE_RATE_LIMIT_PER_S: '1000000', // the benchmark measures throughput, not the limiter
       EDGE_RATE_LIMIT_BURST: '1000000',
     }),
@@ -136,7 +139,10 @@ try {
   // Warm-up: JIT, producer connection, schema id, API key cache.
   await cannon('warm-up (edge, 3 s)', `http://127.0.0.1:${EDGE_PORT}/v1/events`, singleBodies, 1, auth, undefined, 3);
 
-  console.log(`\nedge benchmark: ${DURATION} s per run, ${CONNECTIONS} connections, ${new Date().toISOString()}, load average ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`);
+  // Warm-up of every edge process: connections are spread over them, so one more short run.
+  if (PROCESSES > 1) await cannon('warm-up (edge, 3 s)', `http://127.0.0.1:${EDGE_PORT}/v1/events`, batchBodies, 100, auth, undefined, 3);
+  const loadAverage = (await import('node:os')).loadavg()[0]!;
+  console.log(`\nedge benchmark: ${DURATION} s per run, ${CONNECTIONS} connections, ${PROCESSES} edge process(es) and ${PROCESSES} bare-route process(es), ${new Date().toISOString()}, load average ${loadAverage.toFixed(2)}`);
   const bare = await cannon('bare Hono route, 1 event', `http://127.0.0.1:${BARE_PORT}/bare`, singleBodies, 1, {});
   const single = await cannon('edge /v1/events, 1 event', `http://127.0.0.1:${EDGE_PORT}/v1/events`, singleBodies, 1, auth);
   const batch = await cannon('edge /v1/events, 100 events', `http://127.0.0.1:${EDGE_PORT}/v1/events`, batchBodies, 100, auth);
@@ -151,9 +157,9 @@ try {
     `p99 at 70% of max single-event rate:    ${paced.p99} ms  (goal <= 50 ms)`,
   ];
   console.log(`\n${summary.join('\n')}`);
-  const command = 'flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/edge/edge.bench.ts --duration ' + DURATION;
+  const command = `flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/edge/edge.bench.ts --duration ${DURATION}${PROCESSES > 1 ? ` --processes ${PROCESSES}` : ''}`;
   console.log(`\nreproduce: ${command}`);
-  const report = { at: new Date().toISOString(), durationS: DURATION, connections: CONNECTIONS, runs: [bare, single, batch, paced], broker, ratios: { singleRatio, batchRatio, pacedP99: paced.p99 }, command };
+  const report = { at: new Date().toISOString(), durationS: DURATION, connections: CONNECTIONS, processes: PROCESSES, loadAverage, runs: [bare, single, batch, paced], broker, ratios: { singleRatio, batchRatio, pacedP99: paced.p99 }, command };
   writeFileSync(path.join(PROJECT_ROOT, 'bench', 'edge', 'last-run.json'), `${JSON.stringify(report, null, 2)}\n`);
 } finally {
   for (const child of children) child.kill('SIGTERM');

@@ -1,6 +1,7 @@
 // Runs the requested roles in one process. `all` shares one process, hence one chDB engine and one HTTP port.
 import { serve } from '@hono/node-server';
 import type { Config } from '../config.ts';
+import { isEdgeClusterPrimary, runEdgeCluster } from '../edge/edge.cluster.ts';
 import { createClickHouse, type ClickHouseClient } from '../infra/clickhouse.ts';
 import { createLogger } from '../infra/logger.ts';
 import { createShutdown } from '../infra/shutdown.ts';
@@ -33,6 +34,7 @@ export function parseRoles(requested: string[]): string[] {
 export async function startRoles(cfg: Config, requested: string[], options: { concurrency?: number } = {}): Promise<void> {
   const roles = parseRoles(requested);
   const logger = createLogger(cfg);
+  if (isEdgeClusterPrimary(cfg, roles)) return runEdgeCluster(cfg, logger); // EDGE_PROCESSES > 1: fork the edges
   const shutdown = createShutdown(logger);
   shutdown.onSignals();
   const tracing = startTracing(cfg);
