@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     chunk: { type: 'string' }, // default: BULK_CHUNK_SIZE's default
     'ingest-seconds': { type: 'string', default: '30' }, // 0 skips the ingest phases
     'ingest-rate': { type: 'string', default: '0' }, // events/s; 0 = closed loop (as fast as the edge answers)
+    'yield-lag': { type: 'string' }, // BULK_YIELD_INGEST_LAG for the executors (default: the config default; 0 = off)
     profile: { type: 'boolean', default: false }, // executors write V8 CPU profiles to bench/bulk/reports/prof
   },
 });
@@ -36,6 +37,7 @@ const ingestRate = Number(args['ingest-rate']);
 const overrides: Record<string, string> = {};
 if (args.chunk) overrides.BULK_CHUNK_SIZE = args.chunk;
 if (args.concurrency) overrides.BULK_EXECUTOR_CONCURRENCY = args.concurrency;
+if (args['yield-lag']) overrides.BULK_YIELD_INGEST_LAG = args['yield-lag'];
 const w = await createBulkWorld({ overrides });
 const t = await w.tenant();
 const log = (msg: string) => console.log(`[bulk-bench] ${new Date().toISOString().slice(11, 19)} load ${load1()} ${msg}`);
@@ -162,17 +164,25 @@ if (ingestProc) {
   }
   log(`ingest phases (${ingestRate ? `${ingestRate} events/s` : 'closed loop'})`);
   const alone1 = await window('alone', () => sleep(ingestSeconds * 1000));
-  const during = await window('during bulk', async (loadTarget) => {
-    const b = await bulkRun('bulk during ingest', false, loadTarget); // the window vacuumed before the ingest started
-    const { final_stats: _f, ...rest } = b;
-    return rest;
+  // The ingest window is the bulk action's run, capped at 2 x --ingest-seconds (a bulk action that yields to ingest
+  // can outlast any window); the action then finishes without ingest and its total time is reported beside.
+  let bulkDuring: ReturnType<typeof bulkRun> | undefined;
+  const during = await window('during bulk', async () => {
+    bulkDuring = bulkRun('bulk during ingest', false); // the window vacuumed before the ingest started
+    const ended = await Promise.race([bulkDuring.then(() => true), sleep(2 * ingestSeconds * 1000).then(() => false)]);
+    return { finished_inside_window: ended };
   });
+  const { final_stats: _f, ...bulkDuringResult } = await bulkDuring!;
   const alone2 = await window('alone again', () => sleep(ingestSeconds * 1000));
-  const base = (k: 'accepted_per_s' | 'applied_per_s') => (alone1[k] + alone2[k]) / 2;
+  // a window whose edge+worker process was gone (exitCode set) measured nothing: the base is the other window
+  const exitedWith = ingestProc.exitCode ?? ingestProc.signalCode;
+  const base = (k: 'accepted_per_s' | 'applied_per_s') => (exitedWith !== null ? alone1[k] : (alone1[k] + alone2[k]) / 2);
   ingest = {
     mode: ingestRate ? `fixed ${ingestRate} events/s` : 'closed loop, 8 connections, 100-event batches',
+    ...(exitedWith !== null ? { edge_worker_process_exited: String(exitedWith) } : {}),
     alone: alone1,
     during_bulk: during,
+    bulk_during_ingest: bulkDuringResult,
     alone_again: alone2,
     drop_accepted: +(1 - during.accepted_per_s / base('accepted_per_s')).toFixed(3),
     drop_applied: +(1 - during.applied_per_s / base('applied_per_s')).toFixed(3),
@@ -195,6 +205,7 @@ const report = {
   chunk_size: Number(args.chunk ?? w.cfg.BULK_CHUNK_SIZE),
   executors: Number(args.executors),
   concurrency: Number(concurrency),
+  yield_ingest_lag: Number(args['yield-lag'] ?? w.cfg.BULK_YIELD_INGEST_LAG),
   raw_update_before: raw1,
   raw_update_after: raw2,
   bulk_alone: bulk,

@@ -7,6 +7,8 @@ import { createPostgres } from '../infra/postgres.ts';
 import { createRedis } from '../infra/redis.ts';
 import { createSchemaRegistry } from '../schemas/registry.client.ts';
 import { createBulkExecutor } from './executor.ts';
+import { createGinFlusher } from './gin.flusher.ts';
+import { createIngestYield } from './ingest.yield.ts';
 import { createBulkPlanner } from './planner.ts';
 import { createRateLimiter } from './rate-limit.ts';
 
@@ -26,9 +28,20 @@ const start: StartRole = async ({ cfg, logger, shutdown }) => {
   const planner = createBulkPlanner({ cfg, sql, kafka, registry, logger });
   await planner.start();
   shutdown.add('bulk.planner', () => planner.stop());
-  const executor = createBulkExecutor({ cfg, sql, kafka, registry, limiter, logger });
+  const ginSql = createPostgres(cfg, { applicationName: 'inflow-bulk-gin', max: 1 }); // one session: see gin.flusher.ts
+  const flusher = createGinFlusher({ sql: ginSql, logger });
+  flusher.start();
+  shutdown.add('bulk.ginFlusher', async () => {
+    await flusher.stop();
+    await ginSql.end({ timeout: 5 });
+  });
+  const ingestYield = createIngestYield({ cfg, kafka, logger });
+  const executor = createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestYield, logger });
   await executor.start();
-  shutdown.add('bulk.executor', () => executor.stop());
+  shutdown.add('bulk.executor', async () => {
+    await executor.stop();
+    await ingestYield.stop();
+  });
   logger.info('bulk role started: planner and executors');
 };
 export default start;

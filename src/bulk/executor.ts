@@ -13,6 +13,7 @@ import type { SchemaRegistry } from '../schemas/registry.client.ts';
 import { readSchema, schemaType, subjectFor } from '../schemas/schema-files.ts';
 import { applyChunk, recordCancelled, type ChunkInput, type ChunkOutcome } from './chunk.apply.ts';
 import { changeRecords, outcomeRecords } from './outcome.messages.ts';
+import type { IngestYield } from './ingest.yield.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
 const chunksTotal = new Counter({ name: 'inflow_bulk_chunks_total', help: 'bulk chunks handled, by result', labelNames: ['result'], registers: [metricsRegistry] });
@@ -30,6 +31,8 @@ export interface BulkExecutorDeps {
   kafka: Kafka;
   registry: SchemaRegistry;
   limiter: RateLimiter;
+  /** Background priority: chunks wait while ingest lags (bulk.role wires it; absent in tests = never waits). */
+  ingestYield?: IngestYield;
   logger: Logger;
   /** Called after each chunk is handled (tests count chunks per executor). */
   onChunk?: (chunk: { bulk_action_id: string; chunk_no: number; kind: ChunkOutcome['kind'] }) => void;
@@ -44,7 +47,7 @@ interface ActionInfo {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, logger, onChunk }: BulkExecutorDeps) {
+export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestYield, logger, onChunk }: BulkExecutorDeps) {
   const log = logger.child({ module: 'bulk.executor' });
   const chunksTopic = topicName(cfg, 'crm.bulk.chunks');
   const outcomesTopic = topicName(cfg, 'crm.outcomes');
@@ -89,7 +92,8 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, logger,
     } else {
       const rate = Math.min(info.rate_limit_per_sec ?? Infinity, cfg.BULK_RATE_LIMIT_PER_SEC);
       const fresh = !(await untilDone('ledger', () => sql`select 1 from bulk_chunks where bulk_action_id = ${chunk.bulk_action_id} and chunk_no = ${chunk.chunk_no} -- bulk.ledgerProbe`)).length;
-      const waited = fresh ? await untilDone('rate limit', () => limiter.acquire(chunk.tenant_id, chunk.entity_ids.length, rate)) : 0;
+      const yielded = fresh && ingestYield ? await ingestYield.gate() : 0;
+      const waited = yielded + (fresh ? await untilDone('rate limit', () => limiter.acquire(chunk.tenant_id, chunk.entity_ids.length, rate)) : 0);
       // a cancel that landed while this chunk waited for its budget still stops it
       const cancelled = waited > 0 && (await untilDone('re-read action', () => actionInfo(chunk.bulk_action_id, chunk.tenant_id)))?.status === 'cancelled';
       const fault = () => {
@@ -97,7 +101,7 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, logger,
       };
       outcome = cancelled
         ? await untilDone('record cancelled', () => recordCancelled(sql, chunk))
-        : await untilDone('apply chunk', () => applyChunk(sql, chunk, { beforeCommit: fault }));
+        : await untilDone('apply chunk', () => applyChunk(sql, chunk, { beforeCommit: fault, ledgerChecked: fresh }));
       if (outcome.kind === 'applied') {
         appliedHere += 1;
         chunkSeconds.observe(outcome.durationMs / 1000);

@@ -66,7 +66,7 @@ export async function nextPage(sql: Sql, a: ActionRow, cursor: string | null): P
 }
 
 export function createBulkPlanner(deps: {
-  cfg: Pick<Config, 'KAFKA_TOPIC_PREFIX' | 'BULK_PLANNER_INTERVAL_MS'>;
+  cfg: Pick<Config, 'KAFKA_TOPIC_PREFIX' | 'BULK_PLANNER_INTERVAL_MS' | 'BULK_TEST_FAULT'>;
   sql: Sql;
   kafka: Kafka;
   registry: SchemaRegistry;
@@ -80,6 +80,8 @@ export function createBulkPlanner(deps: {
   let schemaId = 0;
   let running = false;
   let loop: Promise<void> | undefined;
+  let sends = 0;
+  const killAtSend = cfg.BULK_TEST_FAULT?.startsWith('kill_in_plan:') ? Number(cfg.BULK_TEST_FAULT.split(':')[1]) : 0;
 
   /** Marks running actions whose every planned chunk is in the ledger as finished. */
   async function finalize(): Promise<number> {
@@ -139,6 +141,8 @@ export function createBulkPlanner(deps: {
             }),
           })),
         });
+        // tests only: die between a produce and its cursor save, the worst moment for the planner that takes over
+        if (++sends === killAtSend) process.kill(process.pid, 'SIGKILL');
       }
       chunkNo += batch.length;
       const size = batch.reduce((n, p) => n + p.ids.length, 0);
