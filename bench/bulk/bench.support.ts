@@ -1,12 +1,11 @@
 // Helpers of the bulk bench: child inflow processes, CPU sampling per process tree and for the whole machine,
 // one bulk action driven over HTTP with its stats endpoint timed, and the ingest load child.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { PROJECT_ROOT } from '../../src/config.ts';
-import { createProcSampler } from '../../src/bench/proc.sampler.ts';
 
 export const children: ChildProcess[] = [];
 // never leave a child behind (it would hold the caller's flock and the consumer groups)
@@ -38,22 +37,55 @@ export function machineCpu(): () => number {
   };
 }
 
-/** Mean CPU% (100 = one core) per named process tree over a window, sampled every second. */
+/** CPU ticks (1/100 s) of each process: pid -> [ppid, ticks]. /proc/<pid>/stat only: a few ms for all processes. */
+function ticksByPid(): Map<number, [number, number]> {
+  const out = new Map<number, [number, number]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(d), [Number(f[1]), Number(f[11]) + Number(f[12])]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+/**
+ * Mean CPU% (100 = one core) per named process tree over a window: ticks at the start and the end only, so the
+ * bench process (which serves the stats API being timed) does no sampling work meanwhile. (src/bench's sampler also
+ * reads smaps_rollup for memory: ~100 ms per sample here, which stalled the stats API by seconds under load.)
+ * Children that exit inside the window take their ticks with them.
+ */
 export const BENCH = 'bench (stats API)';
 export function cpuWindow(targets: { name: string; pid: number; child?: boolean }[]) {
-  const sampler = createProcSampler(targets);
-  sampler.sample(0);
-  const sums = new Map<string, { total: number; n: number }>();
-  const timer = setInterval(() => {
-    for (const s of sampler.sample(0)) {
-      const e = sums.get(s.name) ?? { total: 0, n: 0 };
-      sums.set(s.name, { total: e.total + s.cpuPct, n: e.n + 1 });
+  const treeTicks = (all: Map<number, [number, number]>, root: number) => {
+    const kids = new Map<number, number[]>();
+    for (const [pid, [ppid]] of all) kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
+    const ticks = new Map<number, number>();
+    for (const stack = [root]; stack.length; ) {
+      const p = stack.pop()!;
+      ticks.set(p, all.get(p)?.[1] ?? 0);
+      stack.push(...(kids.get(p) ?? []));
     }
-  }, 1000);
+    return ticks;
+  };
+  const t0 = performance.now();
+  const first = ticksByPid();
+  const start = new Map(targets.map((x) => [x.name, treeTicks(first, x.pid)]));
   const machine = machineCpu();
   return () => {
-    clearInterval(timer);
-    const mean = Object.fromEntries([...sums].map(([k, v]) => [k, Math.round(v.total / Math.max(1, v.n))]));
+    const end = ticksByPid();
+    const secs = (performance.now() - t0) / 1000;
+    const mean: Record<string, number> = {};
+    for (const x of targets) {
+      const before = start.get(x.name)!;
+      let used = 0;
+      for (const [pid, t] of treeTicks(end, x.pid)) used += t - (before.get(pid) ?? 0);
+      mean[x.name] = Math.round(used / secs); // ticks are 1/100 s: ticks per second = % of one core
+    }
     // a tree counts its descendants: the bench's own share is its tree minus its children's trees
     if (mean[BENCH] !== undefined) mean[BENCH] -= targets.filter((x) => x.child).reduce((a, x) => a + (mean[x.name] ?? 0), 0);
     return { machine_busy: machine(), mean_cpu_pct: mean };
