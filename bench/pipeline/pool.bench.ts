@@ -13,9 +13,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTenant } from '../../src/accounts/api-keys.ts';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
+import { leads } from './lead.events.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
 import { createPostgres } from '../../src/infra/postgres.ts';
-import type { CrmEvent } from '../../src/pipeline/event.types.ts';
 import { encode } from '../../src/schemas/avro.codec.ts';
 import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
 import { registerSchemas, schemaType, subjectFor } from '../../src/schemas/schema-files.ts';
@@ -30,20 +30,6 @@ const registry = createSchemaRegistry(cfg.SCHEMA_REGISTRY_URL);
 const kafka = createKafka(cfg);
 const run = randomUUID().slice(0, 8);
 
-/** The same lead.created payload as apply.bench.ts (seed 001/003 fields filled), distinct leads. */
-function leads(tenant: string, n: number): CrmEvent[] {
-  const now = Date.now();
-  return Array.from({ length: n }, (_, i) => ({
-    event_id: randomUUID(), tenant_id: tenant, type: 'lead.created', entity_id: `lead-${i}`, occurred_at: now, received_at: now, source: 'bench',
-    consent: true, request_id: null, idempotency_key: null, contact: null, opportunity: null, metadata: {}, traceparent: null,
-    lead: {
-      first_name: ` First${i} `, last_name: `Last${i}`, email: ` User${i}@Example.com `, phone: `+3712${String(1000000 + i).slice(-7)}`, company: 'Acme', message: 'hello',
-      submission_type: 'form', country: 'Latvia', lang: 'lv', ip: `81.198.${i % 250}.${i % 200}`, user_agent: null, click_id: `c${i}`, offer: 'offer', creo: 'banner',
-      domain: 'example.com', marker: 'm', description: null, sourcetype: 'web', status: null, assigned_to: null, utm_source: 'google', utm_medium: 'cpc',
-      utm_campaign: 'spring', utm_content: null, utm_term: null, contact_id: null, opportunity_id: null,
-    },
-  }));
-}
 
 async function preload(prefix: string, tenant: string): Promise<void> {
   const admin = kafka.admin();
