@@ -153,7 +153,7 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestY
       };
       producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 }); // idempotent producer ordering
       await producer.connect();
-      consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+      consumer = kafka.consumer({ groupId, sessionTimeout: 15_000, heartbeatInterval: 3_000 }); // a killed executor's partitions move after 15 s; a chunk heartbeats when done (< 1 s tx, <= 2 s yield)
       await consumer.connect();
       await consumer.subscribe({ topic: chunksTopic, fromBeginning: true });
       await consumer.run({

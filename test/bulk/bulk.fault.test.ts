@@ -2,7 +2,7 @@
 // went out: after a restart nothing is applied twice, every contact has exactly one outcome id, counts are exact.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { createBulkWorld, type BulkWorld } from './bulk.harness.ts';
 
@@ -16,6 +16,10 @@ afterAll(async () => {
   await w?.close();
 });
 
+// Each child's log (info level) is kept in memory and printed when the test fails: a hang on a CI machine then
+// says which step it stopped at instead of only "timed out".
+const childLogs: string[] = [];
+
 /** `inflow start bulk` as a child process on this test's topics, optionally with a fault. */
 function startExecutor(fault?: string): { child: ChildProcess; exited: Promise<NodeJS.Signals | number | null> } {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'inflow.mjs'), 'start', 'bulk'], {
@@ -26,14 +30,28 @@ function startExecutor(fault?: string): { child: ChildProcess; exited: Promise<N
       CHDB_PATH: path.join(PROJECT_ROOT, '.inflow', 'test', 'chdb-bulk-fault'), // the bulk role opens chDB (logs); a folder of its own
       BULK_PLANNER_INTERVAL_MS: '100',
       BULK_TEST_FAULT: fault ?? '',
-      LOG_LEVEL: 'error',
+      LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const tag = `[${fault || 'healthy'} pid ${child.pid}]`;
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) childLogs.push(`${tag} ${line.slice(0, 600)}`);
+    if (childLogs.length > 400) childLogs.splice(0, childLogs.length - 400);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   children.add(child);
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
   void exited.then(() => children.delete(child));
   return { child, exited };
+}
+
+/** Resolves with `p`, or fails naming the step once `ms` passed (the test's own timeout would not say where). */
+function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not done after ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 async function stopExecutor(p: { child: ChildProcess; exited: Promise<unknown> }) {
@@ -44,6 +62,8 @@ async function stopExecutor(p: { child: ChildProcess; exited: Promise<unknown> }
 for (const fault of ['kill_in_tx:3', 'kill_after_commit:3']) {
   describe(`an executor killed (${fault})`, () => {
     it('applies nothing twice and ends with exact counts and one outcome per contact', async () => {
+      childLogs.length = 0;
+      onTestFailed(() => console.error(`last lines of the bulk processes' logs:\n${childLogs.slice(-120).join('\n')}`));
       const t = await w.tenant();
       await w.seed(t.id, 5_000);
       const res = await w.call('POST', '/v1/bulk-actions', t.key, {
@@ -55,7 +75,7 @@ for (const fault of ['kill_in_tx:3', 'kill_after_commit:3']) {
       const { id } = (await res.json()) as { id: string };
 
       const doomed = startExecutor(fault);
-      expect(await doomed.exited).toBe('SIGKILL');
+      expect(await within(`the executor with ${fault} killing itself`, 60_000, doomed.exited)).toBe('SIGKILL');
       const [mid] = await w.sql<{ chunks: number; changed: number }[]>`
         select (select count(*)::int from bulk_chunks where bulk_action_id = ${id}) as chunks,
                (select count(*)::int from contacts where tenant_id = ${t.id} and version > 1) as changed`;
@@ -64,8 +84,8 @@ for (const fault of ['kill_in_tx:3', 'kill_after_commit:3']) {
       expect(mid!.changed).toBe(mid!.chunks * 500); // the killed transaction left nothing behind
 
       const healthy = startExecutor();
-      const done = await w.waitStatus(t.key, id, ['completed', 'completed_with_errors', 'failed'], 120_000);
-      await stopExecutor(healthy);
+      const done = await w.waitStatus(t.key, id, ['completed', 'completed_with_errors', 'failed'], 100_000);
+      await within('the healthy executor stopping on SIGTERM', 20_000, stopExecutor(healthy));
       expect(done.status).toBe('completed');
       const [truth] = await w.sql<{ v2: number; other: number }[]>`
         select count(*) filter (where version = 2 and title = ${`after ${fault}`})::int as v2, count(*) filter (where version <> 2)::int as other
@@ -74,7 +94,7 @@ for (const fault of ['kill_in_tx:3', 'kill_after_commit:3']) {
       const stats = (await (await w.call('GET', `/v1/bulk-actions/${id}/stats`, t.key)).json()) as Record<string, unknown>;
       expect(stats).toMatchObject({ total: 5_000, succeeded: 5_000, failed: 0, skipped: 0 });
 
-      const outcomes = await w.readOutcomes(5_000, 60_000, id);
+      const outcomes = await w.readOutcomes(5_000, 45_000, id);
       expect(new Set(outcomes.map((o) => o.outcome_id)).size).toBe(5_000);
       expect(new Set(outcomes.map((o) => o.entity_id)).size).toBe(5_000);
       expect(outcomes.every((o) => o.status === 'succeeded' && o.entity_version === 2)).toBe(true);
