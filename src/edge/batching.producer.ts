@@ -7,7 +7,6 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import { DependencyUnavailableError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
 import { producerBatchSize, producerErrors } from './edge.metrics.ts';
-import { Murmur2Partitioner } from './murmur2.partitioner.ts';
 
 export interface ProduceMessage {
   topic: string;
@@ -64,7 +63,6 @@ export function createBatchingProducer(deps: { kafka: Kafka; logger: Logger }, o
       const client = deps.kafka.producer({
         idempotent: true, // with acks=all: a retried batch is written once
         maxInFlightRequests: 1, // kafkajs keeps idempotent ordering only with one request in flight
-        createPartitioner: Murmur2Partitioner, // kafkajs's DefaultPartitioner (murmur2, like the Java client), 10x cheaper
         retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000 }, // bounded: the request deadline answers 503 anyway
       });
       const connected = client.connect();

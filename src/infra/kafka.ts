@@ -6,11 +6,12 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT, type Config } from '../config.ts';
 import type { Logger } from './logger.ts';
+import { Murmur2Partitioner } from './murmur2.partitioner.ts';
 
 export type { Kafka };
 
 export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>, logger?: Logger, clientId?: string): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: clientId ?? cfg.KAFKA_CLIENT_ID,
     brokers: cfg.KAFKA_BROKERS.split(',').map((b) => b.trim()),
     connectionTimeout: 3000,
@@ -26,6 +27,11 @@ export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID
       logger[level]({ kafka: entry.namespace, ...rest }, String(message));
     },
   });
+  // Every producer partitions like kafkajs's default (murmur2 of the key, as the Java client does), with the
+  // 32-bit implementation: kafkajs's own emulates 64-bit math and cost ~7 % of a bulk executor's CPU.
+  const producer = kafka.producer.bind(kafka);
+  kafka.producer = (config = {}) => producer({ createPartitioner: Murmur2Partitioner, ...config });
+  return kafka;
 }
 
 const TopicSchema = z.object({

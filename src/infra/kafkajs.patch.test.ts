@@ -1,0 +1,60 @@
+// patches/kafkajs+2.2.4.patch encodes a produce batch's records into one buffer. The broker checks the batch CRC
+// and parses every record, so the bytes must be exactly what stock kafkajs writes: compared here record by record
+// and batch by batch against kafkajs's own encoders, for every shape a message can take.
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+type Message = { key?: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, Buffer | string | (Buffer | string)[]>; timestamp?: string | number };
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (m: Message & { offsetDelta: number; timestampDelta: number }) => { buffer: Buffer };
+const encodeRecordsFast = require('kafkajs/src/protocol/recordBatch/record/v0/fast') as (
+  messages: Message[],
+  firstTimestamp: number,
+  dateNow: number,
+) => { count: number; buffer: Buffer } | null;
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as {
+  RecordBatch: (a: Record<string, unknown>) => Promise<{ buffer: Buffer }>;
+};
+
+const now = 1_764_000_000_000;
+
+/** What stock kafkajs writes for these messages: one Record encoder each, concatenated. */
+function stock(messages: Message[], firstTimestamp: number): Buffer {
+  return Buffer.concat(messages.map((m, i) => Record({ ...m, offsetDelta: i, timestampDelta: Number(m.timestamp || now) - firstTimestamp }).buffer));
+}
+
+const shapes: Message[] = [
+  { key: 't1:c-1', value: Buffer.from([0, 0, 0, 0, 7, 2, 4, 6]) },
+  { key: null, value: 'plain string value' },
+  { key: Buffer.from('binary-key'), value: null },
+  { value: Buffer.alloc(0) },
+  { key: 'ünïcødé:☃', value: 'é'.repeat(300), headers: { traceparent: '00-abc-def-01', request_id: Buffer.from('r-1') } },
+  { key: 'k', value: Buffer.alloc(70_000, 1), headers: { multi: ['a', Buffer.from('b'), 'ccc'] } },
+  { key: 'ts', value: 'v', timestamp: String(now + 1234) },
+  { key: 'ts2', value: 'v', timestamp: now - 5 },
+];
+
+describe('the patched kafkajs record encoding', () => {
+  it('writes every record shape byte for byte as stock kafkajs does', () => {
+    for (const m of shapes) expect(encodeRecordsFast([m], now, now)!.buffer.equals(stock([m], now))).toBe(true);
+  });
+
+  it('writes a whole batch, offset deltas past one varint byte included, as stock kafkajs does', () => {
+    const many = Array.from({ length: 1_000 }, (_, i) => ({ ...shapes[i % shapes.length]!, timestamp: i % 3 ? now + i * 1000 : undefined }));
+    const fast = encodeRecordsFast(many, now, now)!;
+    expect(fast.count).toBe(1_000);
+    expect(fast.buffer.equals(stock(many, now))).toBe(true);
+  });
+
+  it('gives the same RecordBatch (CRC included) as the stock record path', async () => {
+    const common = { firstTimestamp: now, maxTimestamp: now + 999_000, firstSequence: 42, lastOffsetDelta: shapes.length - 1 };
+    const records = shapes.map((m, i) => Record({ ...m, offsetDelta: i, timestampDelta: Number(m.timestamp || now) - now }));
+    const viaStock = await RecordBatch({ ...common, records });
+    const viaFast = await RecordBatch({ ...common, encodedRecords: encodeRecordsFast(shapes, now, now) });
+    expect(viaFast.buffer.equals(viaStock.buffer)).toBe(true);
+  });
+
+  it('hands a timestamp delta beyond 30 bits back to the stock path', () => {
+    expect(encodeRecordsFast([{ key: 'k', value: 'v', timestamp: now + 2 ** 31 }], now, now)).toBeNull();
+  });
+});
