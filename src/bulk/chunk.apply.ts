@@ -107,6 +107,21 @@ async function applyBisect(tx: TransactionSql, tenantId: string, changes: Change
   }
 }
 
+/** The contact after the change, for the change feed: the locked row (modified in place: the ledger is written) plus what was set. */
+function afterImages(updated: UpdatedRow[], byId: Map<string, ContactRow>, changeById: Map<string, Change>, tenantId: string) {
+  const out = new Map<string, Record<string, unknown>>();
+  for (const u of updated) {
+    const row: Record<string, unknown> = byId.get(u.id) ?? { id: u.id };
+    const set = changeById.get(u.id)?.set;
+    if (set) Object.assign(row, set);
+    row.tenant_id = tenantId;
+    row.version = Number(u.version);
+    row.updated_at = u.updated_at;
+    out.set(u.id, row);
+  }
+  return out;
+}
+
 export async function readLedger(sql: Sql, actionId: string, chunkNo: number) {
   const [row] = await sql<{ results: ResultTuple[]; attempts: number; applied_at: Date; duration_ms: number; status: string }[]>`
     select results, attempts, applied_at, duration_ms, status from bulk_chunks
@@ -149,7 +164,13 @@ export async function applyChunk(sql: Sql, chunk: ChunkInput, options: ApplyOpti
           `select ${SELECT_COLUMNS} from contacts where tenant_id = $1 and id = any($2::text[]) order by id for update -- bulk.lockChunk`,
           [chunk.tenant_id, chunk.entity_ids],
         );
-        const byId = new Map(rows.map((r) => [r.id, { ...r, version: Number(r.version), deleted_at: r.deleted_at ? new Date(r.deleted_at).toISOString() : null }]));
+        // rows are ours: normalized in place (a spread copy per row, twice per contact, was ~3 µs of ~55)
+        const byId = new Map<string, ContactRow>();
+        for (const r of rows) {
+          r.version = Number(r.version);
+          r.deleted_at = r.deleted_at ? new Date(r.deleted_at).toISOString() : null;
+          byId.set(r.id, r);
+        }
         let images = new Map<string, BeforeImage>();
         if (chunk.action === 'revert' && payload.reverts_id !== undefined) {
           const [src] = await tx<{ before_images: BeforeImage[] }[]>`
@@ -198,10 +219,7 @@ export async function applyChunk(sql: Sql, chunk: ChunkInput, options: ApplyOpti
           attempts: attempt,
           appliedAt: led!.applied_at,
           durationMs,
-          // the contact after the change, for the change feed: the locked row plus what was set
-          entities: new Map(
-            updated.map((u) => [u.id, { ...byId.get(u.id), ...changeById.get(u.id)?.set, tenant_id: chunk.tenant_id, version: Number(u.version), updated_at: u.updated_at }]),
-          ),
+          entities: afterImages(updated, byId, changeById, chunk.tenant_id),
         };
       });
     } catch (err) {
