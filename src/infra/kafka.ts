@@ -55,8 +55,26 @@ export function topicName(cfg: Pick<Config, 'KAFKA_TOPIC_PREFIX'>, base: string)
   return `${cfg.KAFKA_TOPIC_PREFIX}${base}`;
 }
 
+// Right after a broker start, or right after creating them, topics can be briefly unknown to the metadata kafkajs
+// reads while waiting for leaders ("This server does not host this topic-partition"): seen once from `inflow init`.
+const TRANSIENT_TOPIC_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_CONTROLLER', 'REQUEST_TIMED_OUT']);
+
 /** Creates the missing topics; existing ones are left as they are. Returns the names it created. */
 export async function ensureTopics(admin: Admin, topics: TopicDefinition[], prefix = ''): Promise<string[]> {
+  const created = new Set<string>();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      for (const name of await createMissingTopics(admin, topics, prefix)) created.add(name);
+      return [...created];
+    } catch (err) {
+      const type = (err as { type?: string; cause?: { type?: string } }).type ?? (err as { cause?: { type?: string } }).cause?.type;
+      if (attempt >= 5 || !type || !TRANSIENT_TOPIC_ERRORS.has(type)) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+async function createMissingTopics(admin: Admin, topics: TopicDefinition[], prefix: string): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing: ITopicConfig[] = topics
     .filter((t) => !existing.has(prefix + t.name))
