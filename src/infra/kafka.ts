@@ -67,8 +67,9 @@ export async function ensureTopics(admin: Admin, topics: TopicDefinition[], pref
       for (const name of await createMissingTopics(admin, topics, prefix)) created.add(name);
       return [...created];
     } catch (err) {
-      const type = (err as { type?: string; cause?: { type?: string } }).type ?? (err as { cause?: { type?: string } }).cause?.type;
-      if (attempt >= 5 || !type || !TRANSIENT_TOPIC_ERRORS.has(type)) throw err;
+      const e = err as { type?: string; cause?: { type?: string } };
+      const type = e.type ?? e.cause?.type ?? '';
+      if (attempt >= 5 || !TRANSIENT_TOPIC_ERRORS.has(type)) throw err;
       await new Promise((r) => setTimeout(r, 500 * attempt));
     }
   }
