@@ -6,7 +6,7 @@ import { applyEffects, linkConversions, type Link } from './entities.repository.
 import type { Change, Outcome } from './event.types.ts';
 import { changeOf, eventOutcome, undecodableOutcome } from './outcome.build.ts';
 import type { InMessage, Prepared } from './prepare.step.ts';
-import { ConcurrentProcessingError, keyOf, loadProcessed, loadSalts, recordDlq, recordProcessed, type DlqRow, type ProcessedRow } from './processed.repository.ts';
+import { AlreadyRecordedError, ConcurrentProcessingError, keyOf, loadProcessed, loadSalts, recordDlq, recordProcessed, type DlqRow, type ProcessedRow } from './processed.repository.ts';
 import type { EncodedRecords, RecordEncoder } from './record.encoder.ts';
 
 export type PreparedEvent = Extract<Prepared, { kind: 'event' }>;
@@ -38,7 +38,13 @@ export function isDeterministicPgError(err: unknown): boolean {
 }
 
 export interface Applier {
-  apply(items: PreparedEvent[]): Promise<MessageResult[]>;
+  /**
+   * `insertFirst`: nothing says these events were seen before (Redis knows none of them, none is a replay), so the
+   * transaction skips the processed_events lookup and inserts; a row already there rolls it back, and the batch is
+   * classified against the table as usual. A resend or redelivery costs one more transaction; a new event one
+   * statement less.
+   */
+  apply(items: PreparedEvent[], options?: { insertFirst?: boolean }): Promise<MessageResult[]>;
   recordFailures(items: { p: Prepared; reason: string; detail: string }[]): Promise<MessageResult[]>;
 }
 
@@ -51,11 +57,11 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
     for (const [id, salt] of await loadSalts(tx, missing)) salts.set(id, salt);
   }
 
-  async function applyTx(tx: TransactionSql, items: PreparedEvent[], processedAt: number): Promise<MessageResult[]> {
+  async function applyTx(tx: TransactionSql, items: PreparedEvent[], processedAt: number, insertFirst: boolean): Promise<MessageResult[]> {
     const exactlyOnce = options.mode === 'exactly-once';
     await saltsFor(tx, items.map((p) => p.event.tenant_id));
     const keys = items.map((p) => ({ tenantId: p.event.tenant_id, eventId: p.event.event_id, bucket: p.bucket }));
-    const known = exactlyOnce ? await loadProcessed(tx, keys, encoder) : new Map<string, ProcessedRow>();
+    const known = exactlyOnce && !insertFirst ? await loadProcessed(tx, keys, encoder) : new Map<string, ProcessedRow>();
     const results: MessageResult[] = new Array<MessageResult>(items.length);
     const fresh: number[] = [];
     const seen = new Set<string>();
@@ -144,7 +150,7 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
         processed.push({ ...keys[i]!, status: result.outcome.status as ProcessedRow['status'], reason: result.outcome.reason, position: p.msg, outcome: result.outcome, changes: result.changes, records: result.records });
       }
     }
-    if (exactlyOnce) await recordProcessed(tx, processed);
+    if (exactlyOnce) await recordProcessed(tx, processed, insertFirst ? 'insert-only' : 'replace-failed');
     await recordDlq(tx, dlq);
     return results;
   }
@@ -161,12 +167,14 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
   }
 
   const applier: Applier = {
-    async apply(items) {
+    async apply(items, applyOptions) {
       if (items.length === 0) return [];
       await encoder.ready();
+      const insertFirst = applyOptions?.insertFirst === true && options.mode === 'exactly-once';
       try {
-        return await inTx((tx) => applyTx(tx, items, Date.now()));
+        return await inTx((tx) => applyTx(tx, items, Date.now(), insertFirst));
       } catch (err) {
+        if (err instanceof AlreadyRecordedError) return applier.apply(items); // rolled back: classify against the table
         if (!isDeterministicPgError(err)) throw err;
         if (items.length === 1) {
           const code = (err as { code: string }).code;
@@ -174,7 +182,7 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
         }
         // bisect: the halves in order (per-entity order), so the one bad event is found in log2(n) transactions
         const mid = Math.ceil(items.length / 2);
-        return [...(await applier.apply(items.slice(0, mid))), ...(await applier.apply(items.slice(mid)))];
+        return [...(await applier.apply(items.slice(0, mid), applyOptions)), ...(await applier.apply(items.slice(mid), applyOptions))];
       }
     },
 

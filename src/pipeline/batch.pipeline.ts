@@ -1,11 +1,15 @@
-// One batch, end to end up to (not including) the produce: prepare -> Redis fast path -> Postgres -> Redis marks.
-// Returns one result per message, in order. Throws only for infrastructure failures: the caller retries the whole batch,
-// which is safe because a redelivered position re-emits what Postgres recorded.
+// One batch, end to end up to (not including) the produce, in three steps the worker can overlap across chunks:
+//   stage  (prepare, Redis fast path; no Postgres)  — may run while the previous chunk's transaction is open
+//   apply  (the Postgres transaction)
+//   mark   (Redis marks, after the commit)          — runs with the produce, off the next chunk's path
+// Results come one per message, in order. Steps throw only for infrastructure failures: the caller retries the
+// chunk, which is safe because a redelivered position re-emits what Postgres recorded.
 import type { Logger } from '../infra/logger.ts';
 import type { Sql } from '../infra/postgres.ts';
 import type { Decoder } from '../schemas/avro.codec.ts';
 import { createApplier, type ApplyMode, type MessageResult, type PreparedEvent } from './apply.step.ts';
-import { positionString, type Dedup } from './dedup.step.ts';
+import { positionString, type Dedup, type DedupKey } from './dedup.step.ts';
+import type { Position } from './event.types.ts';
 import type { GeoLookup } from './enrich.step.ts';
 import { eventOutcome } from './outcome.build.ts';
 import { prepare, type InMessage, type Prepared } from './prepare.step.ts';
@@ -14,7 +18,28 @@ import type { RecordEncoder } from './record.encoder.ts';
 /** Test-only crash points (INFLOW_FAULT_POINT): the process kills itself with SIGKILL there. */
 export type FaultPoint = 'after_pg_commit' | 'after_redis_write' | 'after_produce';
 
+export interface StagedChunk {
+  prepared: Prepared[];
+  events: PreparedEvent[];
+  keys: DedupKey[];
+  /** per event, the position Redis says processed it; null when unknown or when Redis did not answer */
+  known: (string | null)[];
+}
+
+export type DedupMark = { key: DedupKey; position: Position };
+
+export interface AppliedChunk {
+  results: MessageResult[];
+  /** what to mark in Redis once the chunk is committed (empty without a fast path) */
+  marks: DedupMark[];
+}
+
 export interface BatchPipeline {
+  stage(messages: InMessage[]): Promise<StagedChunk>;
+  apply(staged: StagedChunk): Promise<AppliedChunk>;
+  /** Best effort: a lost mark costs a Postgres lookup, never a double apply. */
+  mark(marks: DedupMark[]): Promise<void>;
+  /** stage, apply and mark one after the other */
   process(messages: InMessage[]): Promise<MessageResult[]>;
 }
 
@@ -24,16 +49,19 @@ export function createBatchPipeline(
 ): BatchPipeline {
   const applier = createApplier({ sql: deps.sql, encoder: deps.encoder }, options);
   const dedup = options.mode === 'exactly-once' ? deps.dedup : null;
-  return {
-    async process(messages) {
+  const pipeline: BatchPipeline = {
+    async stage(messages) {
       const prepared = await Promise.all(messages.map((m) => prepare(m, deps)));
-      const results = new Map<Prepared, MessageResult>();
       const events = prepared.filter((p): p is PreparedEvent => p.kind === 'event');
       const keys = events.map((p) => ({ tenantId: p.event.tenant_id, eventId: p.event.event_id, bucket: p.bucket }));
+      const known = dedup ? await dedup.lookup(keys) : keys.map(() => null);
+      return { prepared, events, keys, known };
+    },
 
+    async apply({ prepared, events, keys, known }) {
+      const results = new Map<Prepared, MessageResult>();
       let toApply = events;
       if (dedup) {
-        const known = await dedup.lookup(keys);
         const processedAt = Date.now();
         toApply = [];
         events.forEach((p, i) => {
@@ -44,19 +72,29 @@ export function createBatchPipeline(
           } else toApply.push(p);
         });
       }
-      const applied = await applier.apply(toApply);
+      // Redis knows none of them and none is a replay: most likely all new, so insert first (see Applier.apply)
+      const insertFirst = dedup !== null && known.every((k) => k === null) && events.every((p) => !p.replay);
+      const applied = await applier.apply(toApply, { insertFirst });
       toApply.forEach((p, i) => results.set(p, applied[i]!));
       const undecodable = prepared.filter((p) => p.kind === 'undecodable');
       const failed = await applier.recordFailures(undecodable.map((p) => ({ p, reason: 'undecodable', detail: p.detail })));
       undecodable.forEach((p, i) => results.set(p, failed[i]!));
       deps.fault?.('after_pg_commit');
+      const marks = dedup ? events.flatMap((p, i) => (results.get(p)!.recorded ? [{ key: keys[i]!, position: p.msg }] : [])) : [];
+      return { results: prepared.map((p) => results.get(p)!), marks };
+    },
 
-      if (dedup) {
-        const marks = events.flatMap((p, i) => (results.get(p)!.recorded ? [{ key: keys[i]!, position: p.msg }] : []));
-        await dedup.mark(marks);
-        deps.fault?.('after_redis_write');
-      }
-      return prepared.map((p) => results.get(p)!);
+    async mark(marks) {
+      if (!dedup) return;
+      await dedup.mark(marks);
+      deps.fault?.('after_redis_write');
+    },
+
+    async process(messages) {
+      const { results, marks } = await pipeline.apply(await pipeline.stage(messages));
+      await pipeline.mark(marks);
+      return results;
     },
   };
+  return pipeline;
 }

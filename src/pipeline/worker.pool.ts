@@ -248,7 +248,8 @@ export function createWorkerPool(
       const firstBatch = slots.map((s) => s.status?.firstBatchAt).filter((t): t is number => typeof t === 'number');
       return {
         running: workers.some((w) => w.state === 'running'), paused, consumers: workers.filter((w) => w.pid !== null).length, partitions, processed,
-        lastError: errors[0] ?? null, retrying: workers.some((w) => w.retrying), startedAt, firstBatchAt: firstBatch.length ? Math.min(...firstBatch) : null, workers,
+        lastError: errors[0] ?? null, retrying: workers.some((w) => w.retrying), startedAt, firstBatchAt: firstBatch.length ? Math.min(...firstBatch) : null,
+        consumersJoined: slots.reduce((n, s) => n + (s.status?.consumersJoined ?? 0), 0), workers,
       };
     },
   };

@@ -1,5 +1,6 @@
 // The worker: N kafkajs consumers in one group, each running eachBatch with manual commits.
-// Per chunk: process (Postgres commit, Redis marks) -> emit (outcomes, changes, DLQ; acks=all) -> commit the offset.
+// Per chunk: stage (decode, Redis lookup) -> apply (Postgres commit) -> Redis marks -> emit (outcomes, changes, DLQ;
+// acks=all) -> commit the offset.
 // A dependency failure holds the partition and retries with backoff, heartbeating, until it succeeds or the partition
 // is revoked; nothing is skipped and no offset is committed past an unprocessed message.
 import { context, propagation, trace } from '@opentelemetry/api';
@@ -10,8 +11,8 @@ import type { Redis } from '../infra/redis.ts';
 import { createDecoder } from '../schemas/avro.codec.ts';
 import type { SchemaRegistry } from '../schemas/registry.client.ts';
 import { schemaType } from '../schemas/schema-files.ts';
-import type { ApplyMode, MessageResult } from './apply.step.ts';
-import { createBatchPipeline, type FaultPoint } from './batch.pipeline.ts';
+import type { ApplyMode } from './apply.step.ts';
+import { createBatchPipeline, type AppliedChunk, type FaultPoint, type StagedChunk } from './batch.pipeline.ts';
 import { createRedisDedup } from './dedup.step.ts';
 import { createEmitter, type EmitTopics } from './emit.step.ts';
 import { geoipLite } from './enrich.step.ts';
@@ -58,6 +59,8 @@ export interface WorkerStatus {
   startedAt: string | null;
   /** when the first batch began processing (epoch ms): throughput is measured from here, after the group join */
   firstBatchAt: number | null;
+  /** consumers of this process that have joined the group at least once: all of them = the pool's group is formed */
+  consumersJoined: number;
 }
 
 export interface Worker {
@@ -120,6 +123,7 @@ export function createWorker(
   let retrying = false;
   let startedAt: string | null = null;
   let firstBatchAt: number | null = null;
+  const joined = new Set<number>();
   let lastError: WorkerStatus['lastError'] = null;
   let maintenance: NodeJS.Timeout | undefined;
 
@@ -146,12 +150,19 @@ export function createWorker(
 
   async function eachBatch(consumer: Consumer, index: number, payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale } = payload;
-    // The produce + offset commit of one chunk overlaps the processing (prepare, Redis, Postgres) of the next: both wait
-    // on other processes (broker, Postgres), so the overlap keeps this one busy. Order still holds: a chunk's outcomes
-    // are produced, and its offset committed, only after the previous chunk's. If a chunk's produce or commit never
+    // Three things overlap per consumer, all waiting on other processes: the next chunk's staging (decode, Redis
+    // lookup), this chunk's Postgres transaction, and the previous chunk's Redis marks + produce + offset commit.
+    // Order still holds: a chunk's outcomes are produced, and its offset committed, only after the previous chunk's.
+    // A staging that ran ahead is only a Redis answer that may be stale, which is safe: Redis "known" is always true
+    // (marked after a commit), and "unknown" goes to Postgres, the truth. If a chunk's produce or commit never
     // completes (revoked), the chunks processed after it are redeliveries for the new owner, which re-emits what
     // processed_events recorded for them.
+    const messagesAt = (start: number): InMessage[] =>
+      batch.messages.slice(start, start + batchSize).map((m) => ({
+        topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value, headers: headersOf(m),
+      }));
     let previous: Promise<boolean> = Promise.resolve(true);
+    let ahead: { start: number; staged: Promise<StagedChunk> } | undefined;
     for (let start = 0; start < batch.messages.length; start += batchSize) {
       while (paused && isRunning() && !isStale()) {
         await sleep(200);
@@ -160,10 +171,8 @@ export function createWorker(
       if (!isRunning() || isStale()) break;
       firstBatchAt ??= Date.now();
       const timer = batchDuration.startTimer();
-      const chunk = batch.messages.slice(start, start + batchSize);
-      const messages: InMessage[] = chunk.map((m) => ({
-        topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value, headers: headersOf(m),
-      }));
+      const messages = messagesAt(start);
+      const last = messages[messages.length - 1]!.offset;
       // the trace started at the edge continues here: one span per batch, linked to every message's trace
       const links = messages.flatMap((m) => {
         const ctx = propagation.extract(context.active(), m.headers);
@@ -171,13 +180,27 @@ export function createWorker(
         return sc ? [{ context: sc }] : [];
       });
       const span = tracer.startSpan('worker.batch', { links, attributes: { 'messaging.kafka.partition': batch.partition, 'messaging.batch.message_count': messages.length } });
-      let results: MessageResult[] = [];
-      const done = await untilDone(async () => void (results = await pipeline.process(messages)), payload, 'process');
+      let staged = ahead?.start === start ? ahead.staged : undefined;
+      ahead = undefined;
+      let applied: AppliedChunk | undefined;
+      const done = await untilDone(async () => {
+        const current = (staged ??= pipeline.stage(messages));
+        const ready = await current.catch((err: unknown) => {
+          staged = undefined; // staged again on the next attempt
+          throw err;
+        });
+        const next = start + batchSize;
+        if (!ahead && next < batch.messages.length) {
+          ahead = { start: next, staged: pipeline.stage(messagesAt(next)) };
+          ahead.staged.catch(() => {}); // its failure is seen (and retried) when its turn comes
+        }
+        applied = await pipeline.apply(ready);
+      }, payload, 'process');
       if (!done || isStale() || !(await previous)) {
         span.end();
         break; // revoked meanwhile: the new owner redelivers; never commit a revoked partition
       }
-      previous = finish(consumer, index, payload, chunk[chunk.length - 1]!.offset, results).finally(() => {
+      previous = finish(consumer, index, payload, last, applied!).finally(() => {
         span.end();
         timer();
       });
@@ -185,9 +208,10 @@ export function createWorker(
     await previous;
   }
 
-  /** Produces a processed chunk's outcomes, then commits its offset; false when the partition was revoked meanwhile. */
-  async function finish(consumer: Consumer, index: number, payload: EachBatchPayload, last: string, results: MessageResult[]): Promise<boolean> {
+  /** Marks the chunk in Redis, produces its outcomes, then commits its offset; false when the partition was revoked meanwhile. */
+  async function finish(consumer: Consumer, index: number, payload: EachBatchPayload, last: string, { results, marks }: AppliedChunk): Promise<boolean> {
     const { batch, heartbeat, isStale, resolveOffset } = payload;
+    await pipeline.mark(marks); // best effort, never throws
     const produced = await untilDone(async () => {
       await emitter!.emit(results);
       fault('after_produce');
@@ -239,7 +263,10 @@ export function createWorker(
           lastError = { at: new Date().toISOString(), message: String((e.payload.error as Error | undefined)?.message), dependency: 'kafka' };
           logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
         });
-        consumer.on(consumer.events.GROUP_JOIN, (e) => logger.info({ consumer: i, assignment: e.payload.memberAssignment }, 'joined group'));
+        consumer.on(consumer.events.GROUP_JOIN, (e) => {
+          joined.add(i);
+          logger.info({ consumer: i, assignment: e.payload.memberAssignment }, 'joined group');
+        });
         await consumer.connect();
         await consumer.subscribe({ topic: options.topic, fromBeginning: true });
         await consumer.run({
@@ -270,7 +297,7 @@ export function createWorker(
     },
     status() {
       return {
-        running, paused, consumers: consumers.length, retrying, startedAt, firstBatchAt, lastError, processed: { ...processed },
+        running, paused, consumers: consumers.length, retrying, startedAt, firstBatchAt, consumersJoined: joined.size, lastError, processed: { ...processed },
         partitions: [...partitions.values()].sort((a, b) => a.partition - b.partition),
       };
     },
