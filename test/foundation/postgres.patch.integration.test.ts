@@ -1,0 +1,36 @@
+// patches/postgres+3.4.9.patch sends Buffer parameters typed bytea in binary format. These check the bytes arrive
+// unchanged next to text parameters, in every position, prepared or not, and that non-bytea parameters are untouched.
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPostgres } from '../../src/infra/postgres.ts';
+import { testConfig } from '../support/helpers.ts';
+
+const sql = createPostgres(testConfig(), { max: 1 });
+afterAll(async () => {
+  await sql.end({ timeout: 5 });
+});
+
+describe('bytea parameters in binary format', () => {
+  it('round-trips empty, small, every-byte and 2 MB buffers beside text and null parameters', async () => {
+    const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    for (const b of [Buffer.alloc(0), Buffer.from([0]), every, randomBytes(2 * 1024 * 1024)]) {
+      const [row] = await sql.unsafe<{ t: string; b: Buffer; n: null; len: number }[]>(
+        'select $1::text as t, $2::bytea as b, $3::text as n, length($2::bytea) as len', ['a\\b"c', b, null] as never,
+      );
+      expect(row!.t).toBe('a\\b"c');
+      expect(row!.n).toBeNull();
+      expect(row!.len).toBe(b.length);
+      expect(Buffer.compare(row!.b, b)).toBe(0);
+    }
+  });
+
+  it('works through tagged templates (prepared statements) and slices of a larger buffer', async () => {
+    const big = randomBytes(1000);
+    const slice = big.subarray(100, 300);
+    for (let i = 0; i < 3; i++) {
+      const [row] = await sql<{ b: Buffer; s: string }[]>`select ${slice}::bytea as b, substring(${big}::bytea from 101 for 200) = ${slice}::bytea as s`;
+      expect(Buffer.compare(row!.b, slice)).toBe(0);
+      expect(row!.s).toBe(true);
+    }
+  });
+});
