@@ -1,6 +1,8 @@
 // Applied events/s from a pre-loaded backlog: the worker with exactly-once (Redis + processed_events) vs the worker
 // at-least-once (no dedup, no processed_events) vs Postgres's own COPY of the same rows into the same table, in one run.
-//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 500]
+//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 500] [--warmup 4000] [--rounds 2]
+// A warm-up drain per mode (JIT, connections, partitions) is not measured; then `rounds` pairs in alternating order
+// (EO, ALO / ALO, EO ...), so neither mode always runs first; each mode's rate is its events over its seconds.
 // Uses the test database (inflow_test) and Redis db 1 by default, private topics and tenants; prints a JSON report.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -25,7 +27,9 @@ import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
 import { registerSchemas, schemaType, subjectFor } from '../../src/schemas/schema-files.ts';
 import { testEnv } from '../../test/support/test-env.ts';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: '500' } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: '500' }, warmup: { type: 'string', default: '4000' }, rounds: { type: 'string', default: '2' } } });
+const WARMUP = Number(args.warmup);
+const ROUNDS = Number(args.rounds);
 const N = Number(args.events);
 const CONCURRENCY = Number(args.concurrency);
 const BATCH = Number(args.batch);
@@ -103,13 +107,27 @@ async function copyBaseline(tenant: string, events: CrmEvent[]) {
 
 const tenants = { copy: `bench-copy-${run}`, eo: `bench-eo-${run}`, alo: `bench-alo-${run}` };
 for (const t of Object.values(tenants)) await ensureTenant(sql, t);
-const eoEvents = leads(tenants.eo, N);
-const aloEvents = leads(tenants.alo, N);
 const copy = await copyBaseline(tenants.copy, leads(tenants.copy, N));
-const exactlyOnce = await drain(`bench-eo-${run}.`, eoEvents, 'exactly-once');
-const atLeastOnce = await drain(`bench-alo-${run}.`, aloEvents, 'at-least-once');
+const modes = { eo: 'exactly-once', alo: 'at-least-once' } as const;
+const drainOf = (m: keyof typeof modes, label: string, n: number) => drain(`bench-${m}-${run}-${label}.`, leads(`${tenants[m]}-${label}`, n), modes[m]);
+for (const t of ['eo', 'alo'] as const) await ensureTenant(sql, `${tenants[t]}-warm`);
+if (WARMUP > 0) for (const m of ['eo', 'alo'] as const) await drainOf(m, 'warm', WARMUP);
+const runs: Awaited<ReturnType<typeof drain>>[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  for (const m of r % 2 === 0 ? (['eo', 'alo'] as const) : (['alo', 'eo'] as const)) {
+    await ensureTenant(sql, `${tenants[m]}-r${r}`);
+    runs.push(await drainOf(m, `r${r}`, N));
+  }
+}
+const overall = (mode: ApplyMode) => {
+  const mine = runs.filter((x) => x.mode === mode);
+  const seconds = mine.reduce((a, x) => a + x.seconds, 0);
+  return { mode, events: mine.length * N, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round((mine.length * N) / seconds), runs: mine.map((x) => x.events_per_s) };
+};
+const exactlyOnce = overall('exactly-once');
+const atLeastOnce = overall('at-least-once');
 const report = {
-  at: new Date().toISOString(), events: N, concurrency: CONCURRENCY, batch: BATCH, copy, exactlyOnce, atLeastOnce,
+  at: new Date().toISOString(), events: N, concurrency: CONCURRENCY, batch: BATCH, warmup: WARMUP, rounds: ROUNDS, copy, exactlyOnce, atLeastOnce,
   exactly_once_vs_copy: Number((exactlyOnce.events_per_s / copy.rows_per_s).toFixed(3)),
   exactly_once_cost_vs_at_least_once: Number((1 - exactlyOnce.events_per_s / atLeastOnce.events_per_s).toFixed(3)),
 };
