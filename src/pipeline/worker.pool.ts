@@ -58,6 +58,8 @@ export function workerOptionsFrom(cfg: Config): WorkerOptions {
     topic: topicName(cfg, 'crm.events'),
     emit: { outcomes: topicName(cfg, 'crm.outcomes'), changes: topicName(cfg, 'crm.changes'), dlq: topicName(cfg, 'crm.events.dlq') },
     batchSize: cfg.WORKER_BATCH_SIZE,
+    fetchMinBytes: cfg.WORKER_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: cfg.WORKER_FETCH_MAX_WAIT_MS,
     dedupWindowDays: cfg.DEDUP_WINDOW_DAYS,
     namespace: cfg.KAFKA_TOPIC_PREFIX,
     geoip: cfg.WORKER_GEOIP === 'on',

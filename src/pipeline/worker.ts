@@ -29,6 +29,13 @@ export interface WorkerOptions {
   concurrency?: number;
   /** messages per Postgres transaction; larger batches amortise round trips, smaller ones bound a bisect */
   batchSize?: number;
+  /**
+   * The broker answers a fetch once this many bytes are there or after fetchMaxWaitMs. With kafkajs's default (1 byte)
+   * a steady trickle of events arrives a few at a time, one Postgres transaction each; waiting up to ~100 ms lets a
+   * busy stream fill real batches, at the cost of at most that much latency when it is quiet.
+   */
+  fetchMinBytes?: number;
+  fetchMaxWaitMs?: number;
   mode?: ApplyMode;
   dedupWindowDays?: number;
   /** partitions of processed_events created ahead of today */
@@ -257,6 +264,8 @@ export function createWorker(
           sessionTimeout: 15_000, // a killed member's partitions move after 15 s; a waiting batch heartbeats every attempt (<= 5 s apart)
           heartbeatInterval: 3_000,
           maxBytesPerPartition: Math.max(1_048_576, batchSize * 2_048), // a CrmEvent is ~0.5-1.5 KB: a fetch holds at least one full batch
+          minBytes: options.fetchMinBytes ?? 1,
+          maxWaitTimeInMs: options.fetchMaxWaitMs ?? 5_000, // kafkajs's default
           retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 }, // a broker restart must not end the consumer
         });
         consumer.on(consumer.events.CRASH, (e) => {
