@@ -132,6 +132,12 @@ const report = {
   exactly_once_cost_vs_at_least_once: Number((1 - exactlyOnce.events_per_s / atLeastOnce.events_per_s).toFixed(3)),
 };
 console.log(JSON.stringify(report, null, 2));
+// the private topics of every drain (backlogs, outcomes, changes) are not kept
+const admin = kafka.admin();
+await admin.connect();
+const ours = (await admin.listTopics()).filter((t) => t.startsWith(`bench-eo-${run}-`) || t.startsWith(`bench-alo-${run}-`));
+await admin.deleteTopics({ topics: ours, timeout: 10_000 }).catch(() => undefined);
+await admin.disconnect();
 await sql.end({ timeout: 5 });
 redis.disconnect();
 process.exit(0);
