@@ -50,6 +50,9 @@ export function createOutcomesSink(
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
     maxBytesPerPartition: 4 * 1024 * 1024, // ~20k outcomes per fetch: a 10k-row batch in one or two fetches
+    // a trickle of outcomes is fetched in tens, not ones: the rows wait up to maxWaitMs for the insert anyway
+    minBytes: 65_536,
+    maxWaitTimeInMs: Math.max(10, Math.min(250, Math.floor(options.maxWaitMs / 4))),
   });
   let pending = new OutcomeBatch();
   let flushing: Promise<void> | undefined;
