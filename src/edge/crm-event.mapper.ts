@@ -72,10 +72,21 @@ function splitData(kind: EntityKind, data: Record<string, unknown>, lenient: boo
   return { known, extras };
 }
 
+// One object literal per entity kind, every field at once (null when absent): V8 then builds the record in a single
+// allocation with a fixed shape, instead of ~27 property additions, each a hidden-class transition. Generated from
+// FIELDS so it cannot drift from the zod schemas; the field names are the schemas' own identifiers.
+const FILL_NULLS: Record<EntityKind, (parsed: Record<string, unknown>) => Record<string, unknown>> = {
+  lead: compileFill(FIELDS.lead),
+  contact: compileFill(FIELDS.contact),
+  opportunity: compileFill(FIELDS.opportunity),
+};
+function compileFill(fields: string[]): (parsed: Record<string, unknown>) => Record<string, unknown> {
+  for (const f of fields) if (!/^[a-z_][a-z0-9_]*$/.test(f)) throw new Error(`unexpected field name ${f}`);
+  return new Function('p', `return { ${fields.map((f) => `${f}: p.${f} ?? null`).join(', ')} };`) as (parsed: Record<string, unknown>) => Record<string, unknown>;
+}
+
 function fillNulls(kind: EntityKind, parsed: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of FIELDS[kind]) out[f] = parsed[f] ?? null;
-  return out;
+  return FILL_NULLS[kind](parsed);
 }
 
 /** Values JSON-encoded into `out`; with `skip`, the keys it holds are left out (the envelope's own fields). */
@@ -106,7 +117,10 @@ export function toCrmEvent(input: unknown, ctx: EventContext, options: MapOption
   if (!isPlainObject(input)) return { ok: false, errors: [{ path: '', message: 'an event must be a JSON object' }] };
   // zod only for what the hand-written check cannot vouch for (its parse of a valid envelope is a copy of it).
   let env = input as Envelope;
+  // both hand-written checks vouching means the record is valid Avro too (src/edge/envelope.fast-check.test.ts)
+  let vouched = true;
   if (!envelopeCertainlyValid(input)) {
+    vouched = false;
     const parsed = EnvelopeBaseSchema.safeParse(input);
     if (!parsed.success) return { ok: false, errors: issuesToErrors(parsed.error.issues) };
     env = parsed.data;
@@ -115,6 +129,7 @@ export function toCrmEvent(input: unknown, ctx: EventContext, options: MapOption
   const { known, extras } = splitData(kind, env.data ?? {}, options.lenient ?? false);
   let fields = known;
   if (!dataCertainlyValid(kind, known)) {
+    vouched = false;
     const data = DATA_SCHEMAS[kind].safeParse(known);
     if (!data.success) return { ok: false, errors: issuesToErrors(data.error.issues, 'data') };
     fields = data.data;
@@ -144,7 +159,7 @@ export function toCrmEvent(input: unknown, ctx: EventContext, options: MapOption
   };
   // The zod schemas mirror the Avro schema; this catches any drift before the broker would.
   const type = crmEventType();
-  const avroErrors = type.isValid(event) ? [] : invalidPaths(type, event);
+  const avroErrors = vouched || type.isValid(event) ? [] : invalidPaths(type, event);
   if (avroErrors.length) return { ok: false, errors: avroErrors.map((path) => ({ path, message: 'not valid for the CrmEvent Avro schema' })) };
   return { ok: true, event };
 }
