@@ -268,3 +268,27 @@ describe('operations', () => {
     expect(body).toContain('ingest_api_latency_seconds_bucket');
   });
 });
+
+describe('rate limit under concurrency', () => {
+  it('coalesces concurrent requests for one key into few Redis calls and admits exactly the budget, in order', async () => {
+    const limiter = createRateLimiter({ redis: f.redis, logger: createLogger(f.cfg) }, { perSecond: 0.5, burst: 5 });
+    const bucket = unique('rl-burst');
+    const scriptCalls = async () => {
+      const stats = await f.redis.info('commandstats');
+      return [...stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    await limiter.take(unique('rl-warm')); // loads the script (EVALSHA, then EVAL once on NOSCRIPT)
+    const before = await scriptCalls();
+    const decisions = await Promise.all(Array.from({ length: 40 }, () => limiter.take(bucket)));
+    expect(await scriptCalls() - before).toBeLessThanOrEqual(3); // the first alone, the 39 others together
+    expect(decisions.map((d) => d.allowed)).toEqual([...Array(5).fill(true), ...Array(35).fill(false)]);
+    expect(decisions.slice(0, 5).map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0]);
+    expect(decisions[5]!.retryAfterMs).toBeGreaterThan(1000);
+    // and the same key, one request at a time, sees the budget spent
+    expect((await limiter.take(bucket)).allowed).toBe(false);
+    // a second limiter (another edge process) shares it
+    const other = createRateLimiter({ redis: f.redis, logger: createLogger(f.cfg) }, { perSecond: 0.5, burst: 5 });
+    expect((await other.take(bucket)).allowed).toBe(false);
+    expect((await other.take(unique('rl-other'))).allowed).toBe(true);
+  });
+});
