@@ -85,9 +85,6 @@ function compileFill(fields: string[]): (parsed: Record<string, unknown>) => Rec
   return new Function('p', `return { ${fields.map((f) => `${f}: p.${f} ?? null`).join(', ')} };`) as (parsed: Record<string, unknown>) => Record<string, unknown>;
 }
 
-function fillNulls(kind: EntityKind, parsed: Record<string, unknown>): Record<string, unknown> {
-  return FILL_NULLS[kind](parsed);
-}
 
 /** Values JSON-encoded into `out`; with `skip`, the keys it holds are left out (the envelope's own fields). */
 function addMetadata(out: Record<string, string>, source: Record<string, unknown>, skip?: Set<string>): void {
@@ -139,7 +136,7 @@ export function toCrmEvent(input: unknown, ctx: EventContext, options: MapOption
   if (env.metadata) addMetadata(metadata, env.metadata);
   addMetadata(metadata, env, ENVELOPE_KEYS);
   addMetadata(metadata, extras);
-  const record = fillNulls(kind, fields);
+  const record = FILL_NULLS[kind](fields);
   const event: CrmEvent = {
     event_id: env.event_id ?? ctx.eventId ?? uuidv7(),
     tenant_id: ctx.tenantId,

@@ -8,8 +8,7 @@ import type { Logger } from '../infra/logger.ts';
 import type { Sql } from '../infra/postgres.ts';
 import type { Decoder } from '../schemas/avro.codec.ts';
 import { createApplier, type ApplyMode, type MessageResult, type PreparedEvent } from './apply.step.ts';
-import { positionString, type Dedup, type DedupKey } from './dedup.step.ts';
-import type { Position } from './event.types.ts';
+import { positionString, type Dedup, type DedupKey, type DedupMark } from './dedup.step.ts';
 import type { GeoLookup } from './enrich.step.ts';
 import { eventOutcome } from './outcome.build.ts';
 import { prepare, type InMessage, type Prepared } from './prepare.step.ts';
@@ -25,8 +24,6 @@ export interface StagedChunk {
   /** per event, the position Redis says processed it; null when unknown or when Redis did not answer */
   known: (string | null)[];
 }
-
-export type DedupMark = { key: DedupKey; position: Position };
 
 export interface AppliedChunk {
   results: MessageResult[];

@@ -12,11 +12,14 @@ export interface DedupKey {
   bucket: string;
 }
 
+/** An event to mark known, with the position of the message that processed it. */
+export type DedupMark = { key: DedupKey; position: Position };
+
 export interface Dedup {
   /** For each key, the position that processed it, or null (unknown, or Redis unavailable). */
   lookup(keys: DedupKey[]): Promise<(string | null)[]>;
   /** Marks keys processed; best effort (a lost mark costs a Postgres lookup, never a double apply). */
-  mark(entries: { key: DedupKey; position: Position }[]): Promise<void>;
+  mark(entries: DedupMark[]): Promise<void>;
 }
 
 export const positionString = (p: Position) => `${p.topic}:${p.partition}:${p.offset}`;
