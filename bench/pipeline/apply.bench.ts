@@ -1,5 +1,8 @@
 // Applied events/s from a pre-loaded backlog: the worker with exactly-once (Redis + processed_events) vs the worker
-// at-least-once (no dedup, no processed_events) vs Postgres's own COPY of the same rows into the same table, in one run.
+// at-least-once (no dedup, no processed_events) vs Postgres's own COPY of the same rows into the same tables, in one run.
+// Two COPY baselines: `leads` rows only (one connection, as since session 1), and every row the exactly-once worker
+// wrote (`leads`, `leads_raw`, `processed_events`, read back from the first exactly-once round) split over as many
+// connections as the worker has consumers, one transaction each: the same rows, the same tables, the same resources.
 //   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 500] [--warmup 4000] [--rounds 2]
 // A warm-up drain per mode (JIT, connections, partitions) is not measured; then `rounds` pairs in alternating order
 // (EO, ALO / ALO, EO ...), so neither mode always runs first; each mode's rate is its events over its seconds.
@@ -10,6 +13,7 @@ import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { ensureTenant } from '../../src/accounts/api-keys.ts';
 import { loadConfig } from '../../src/config.ts';
+import { cpuPerEvent, cpuSeconds } from './cpu.ts';
 import { leads } from './lead.events.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
 import { createLogger } from '../../src/infra/logger.ts';
@@ -78,13 +82,15 @@ async function drain(prefix: string, events: CrmEvent[], mode: ApplyMode) {
   while (worker.status().consumersJoined < CONCURRENCY) await new Promise((r) => setTimeout(r, 50));
   worker.pause();
   await produceBacklog(topics, events);
+  const cpu0 = cpuSeconds(process.pid);
   worker.resume();
   while (total() < events.length) await new Promise((r) => setTimeout(r, 5));
+  const cpu = cpuPerEvent(cpu0, cpuSeconds(process.pid), events.length);
   // from the first batch after resume (kafkajs may still sit in a fetch wait issued while paused) to the last commit
   const seconds = (Date.now() - worker.status().firstBatchAt!) / 1000;
   const statuses = worker.status().processed;
   await worker.stop();
-  return { mode, events: events.length, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(events.length / seconds), outcomes: statuses };
+  return { mode, events: events.length, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(events.length / seconds), outcomes: statuses, cpu };
 }
 
 /** COPY of the same leads rows (normalized and enriched, not timed) into the same table. */
@@ -97,12 +103,50 @@ async function copyBaseline(tenant: string, events: CrmEvent[]) {
     const row = toEffect(n, enrich({ ip: n.lead!.ip, user_agent: n.lead!.user_agent }, geoipLite())).row;
     return cols.map(([c, t]) => (t === 'tags' ? '{}' : esc(row[c] ?? (c === 'status' ? 'new' : c === 'metadata' ? {} : null)))).join('\t') + '\n';
   });
+  const cpu0 = cpuSeconds(process.pid);
   const started = performance.now();
   const writable = await sql`copy leads (${sql.unsafe(cols.map(([c]) => c).join(', '))}) from stdin -- bench.copy`.writable();
   await streamPipeline(Readable.from(lines), writable);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuPerEvent(cpu0, cpuSeconds(process.pid), events.length);
   const [{ n }] = await sql<{ n: string }[]>`select count(*)::text as n from leads where tenant_id = ${tenant}` as unknown as [{ n: string }];
-  return { mode: 'postgres COPY', rows: Number(n), seconds: Number(seconds.toFixed(2)), rows_per_s: Math.round(events.length / seconds) };
+  return { mode: 'postgres COPY', rows: Number(n), seconds: Number(seconds.toFixed(2)), rows_per_s: Math.round(events.length / seconds), cpu };
+}
+
+/**
+ * COPY of exactly the rows the exactly-once worker wrote for `source` (read back, tenant renamed), split
+ * over `connections` connections, each loading its share of the three tables in one transaction, as a worker does.
+ */
+async function copyWorkerRows(source: string, tenant: string, connections: number) {
+  const tables = ['leads', 'leads_raw', 'processed_events'] as const;
+  const shares: Record<string, string[][]> = {};
+  const columns: Record<string, string> = {};
+  for (const table of tables) {
+    const cols = (await sql<{ c: string }[]>`select column_name as c from information_schema.columns where table_schema = 'public' and table_name = ${table} order by ordinal_position`).map((r) => r.c);
+    columns[table] = cols.map((c) => `"${c}"`).join(', ');
+    const list = cols.map((c) => (c === 'tenant_id' ? `'${tenant}'::text` : `"${c}"`)).join(', ');
+    // raw text values, escaped for COPY's text format (a COPY TO stream stalls behind postgres.js's pool here)
+    const raw = await sql.unsafe(`select ${list} from ${table} where tenant_id = '${source}' -- bench.copy_read`).raw();
+    const esc = (v: Buffer | null) => (v === null ? '\\N' : v.toString('utf8').replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r'));
+    const lines = (raw as unknown as (Buffer | null)[][]).map((r) => r.map(esc).join('\t'));
+    shares[table] = Array.from({ length: connections }, (_, k) => lines.filter((_, i) => i % connections === k).map((l) => l + '\n'));
+  }
+  const rows = Object.fromEntries(tables.map((t) => [t, shares[t]!.reduce((a, s) => a + s.length, 0)]));
+  const cpu0 = cpuSeconds(process.pid);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, (_, k) =>
+      sql.begin(async (tx) => {
+        for (const table of tables) {
+          const writable = await tx.unsafe(`copy ${table} (${columns[table]}) from stdin -- bench.copy_all`).writable();
+          await streamPipeline(Readable.from(shares[table]![k]!), writable);
+        }
+      }),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuPerEvent(cpu0, cpuSeconds(process.pid), rows.leads!);
+  return { mode: 'postgres COPY, every row the exactly-once worker wrote', connections, rows, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(rows.leads! / seconds), cpu };
 }
 
 const tenants = { copy: `bench-copy-${run}`, eo: `bench-eo-${run}`, alo: `bench-alo-${run}` };
@@ -122,13 +166,16 @@ for (let r = 0; r < ROUNDS; r++) {
 const overall = (mode: ApplyMode) => {
   const mine = runs.filter((x) => x.mode === mode);
   const seconds = mine.reduce((a, x) => a + x.seconds, 0);
-  return { mode, events: mine.length * N, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round((mine.length * N) / seconds), runs: mine.map((x) => x.events_per_s) };
+  return { mode, events: mine.length * N, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round((mine.length * N) / seconds), runs: mine.map((x) => x.events_per_s), cpu: mine.map((x) => x.cpu) };
 };
+await ensureTenant(sql, `${tenants.copy}-all`);
+const copyAll = await copyWorkerRows(`${tenants.eo}-r0`, `${tenants.copy}-all`, CONCURRENCY);
 const exactlyOnce = overall('exactly-once');
 const atLeastOnce = overall('at-least-once');
 const report = {
-  at: new Date().toISOString(), events: N, concurrency: CONCURRENCY, batch: BATCH, warmup: WARMUP, rounds: ROUNDS, copy, exactlyOnce, atLeastOnce,
-  exactly_once_vs_copy: Number((exactlyOnce.events_per_s / copy.rows_per_s).toFixed(3)),
+  at: new Date().toISOString(), events: N, concurrency: CONCURRENCY, batch: BATCH, warmup: WARMUP, rounds: ROUNDS, copy, copyAll, exactlyOnce, atLeastOnce,
+  exactly_once_vs_copy_leads: Number((exactlyOnce.events_per_s / copy.rows_per_s).toFixed(3)),
+  exactly_once_vs_copy_all: Number((exactlyOnce.events_per_s / copyAll.events_per_s).toFixed(3)),
   exactly_once_cost_vs_at_least_once: Number((1 - exactlyOnce.events_per_s / atLeastOnce.events_per_s).toFixed(3)),
 };
 console.log(JSON.stringify(report, null, 2));

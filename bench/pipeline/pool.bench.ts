@@ -5,7 +5,6 @@
 // first processed_events row (after the group join and the children's start) to the moment all N rows exist; the
 // steady rate counts from 10 % to 90 % of the rows (after the joins, rebalances and JIT warm-up).
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,6 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTenant } from '../../src/accounts/api-keys.ts';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
+import { cpuSeconds } from './cpu.ts';
 import { leads } from './lead.events.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
 import { createPostgres } from '../../src/infra/postgres.ts';
@@ -46,29 +46,6 @@ async function preload(prefix: string, tenant: string): Promise<void> {
     await producer.send({ topic, acks: -1, messages: events.slice(i, i + 2000).map((e) => ({ key: `${e.tenant_id}:${e.entity_id}`, value: encode(type, id, e) })) });
   }
   await producer.disconnect();
-}
-
-/** CPU seconds (user + system) so far of a process tree, of every `postgres` and `java` (Kafka, registry) process, and of the whole box, from /proc (Linux). */
-function cpuSeconds(root: number): { tree: number; postgres: number; java: number; box: number } {
-  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[1] = ppid, f[11] utime, f[12] stime (ticks)
-      return [{ pid: Number(pid), ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / 100 }];
-    } catch {
-      return []; // exited meanwhile
-    }
-  });
-  const tree = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of procs) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
-  }
-  const sum = (ps: typeof procs) => ps.reduce((a, p) => a + p.cpu, 0);
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number); // user nice system idle iowait ...
-  const box = (ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!) / 100;
-  return { tree: sum(procs.filter((p) => tree.has(p.pid))), postgres: sum(procs.filter((p) => p.comm === 'postgres')), java: sum(procs.filter((p) => p.comm === 'java')), box };
 }
 
 const freePort = () => new Promise<number>((resolve) => {

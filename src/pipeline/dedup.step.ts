@@ -67,13 +67,14 @@ export function createRedisDedup(
     },
     async mark(entries) {
       if (entries.length === 0) return;
-      const pipeline = redis.pipeline();
-      const buckets = new Set<string>();
+      // one HSET with every field of a bucket (not one command per event), then its EXPIRE
+      const byBucket = new Map<string, string[]>();
       for (const { key, position } of entries) {
-        pipeline.hset(hashKey(key.bucket), field(key), positionString(position));
-        buckets.add(key.bucket);
+        const args = byBucket.get(key.bucket) ?? byBucket.set(key.bucket, []).get(key.bucket)!;
+        args.push(field(key), positionString(position));
       }
-      for (const b of buckets) pipeline.expire(hashKey(b), ttlSeconds);
+      const pipeline = redis.pipeline();
+      for (const [bucket, args] of byBucket) pipeline.hset(hashKey(bucket), ...args).expire(hashKey(bucket), ttlSeconds);
       try {
         await bounded(pipeline.exec());
       } catch (err) {
