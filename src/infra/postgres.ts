@@ -47,6 +47,14 @@ const NEEDS_ARRAY_ESCAPE = /["\\]/;
  * with two regex replaces (~50 µs per 40-column row, measured); this tests once and escapes only the rare value that
  * needs it. The driver passes a string through unchanged for an array-typed parameter.
  */
+/**
+ * Options for a hot `unsafe` statement whose text comes from a fixed set: postgres.js's `unsafe` defaults to
+ * `prepare: false`, which sends every execution as Parse + Describe, waits for the parameter types (a round trip),
+ * then binds, and Postgres parses and plans the statement each time. Prepared, it is parsed once per connection.
+ * Never for text built from user input (a filter): each distinct text would be one more statement per connection.
+ */
+export const PREPARED = { prepare: true } as const;
+
 export function textArray(values: readonly (string | null | undefined)[]): string {
   let out = '{';
   for (let i = 0; i < values.length; i++) {

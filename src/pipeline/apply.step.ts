@@ -1,7 +1,7 @@
 // One Postgres transaction per (sub-)batch: classify against processed_events, apply the entity effects with batched
 // SQL, keep raw lead payloads, record every finished event (with its outcome and changes) and the dead letters.
 import { DependencyUnavailableError } from '../infra/errors.ts';
-import { isRetriablePgError, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { isRetriablePgError, PREPARED, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import { applyEffects, linkConversions, type Link } from './entities.repository.ts';
 import type { Change, Outcome } from './event.types.ts';
 import { changeOf, eventOutcome, undecodableOutcome } from './outcome.build.ts';
@@ -104,6 +104,7 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
           leadEvents.map((p) => p.raw.idempotency_key), leadEvents.map((p) => p.raw.request_id),
           leadEvents.map((p) => JSON.stringify(p.raw)), leadEvents.map((p) => new Date(p.raw.received_at).toISOString()),
         ].map(textArray) as never,
+        PREPARED,
       );
     }
 

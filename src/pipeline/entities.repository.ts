@@ -1,7 +1,7 @@
 // Batched entity writes: one statement per table per round, all rows of the round passed as text arrays through unnest.
 // A round holds at most one event per entity (Postgres cannot touch one row twice in one statement), so a batch with
 // three events for one lead takes three rounds, in order; most batches take one.
-import { textArray, type TransactionSql } from '../infra/postgres.ts';
+import { PREPARED, textArray, type TransactionSql } from '../infra/postgres.ts';
 import type { ColumnValue, EntityEffect } from './effect.step.ts';
 import type { EntityType } from './event.types.ts';
 
@@ -116,7 +116,7 @@ export async function applyEffects(tx: TransactionSql, effects: EntityEffect[]):
       const idx = round.filter((i) => effects[i]!.entity === entity);
       if (idx.length === 0) continue;
       const params = TABLES[entity].columns.map(([n]) => textArray(idx.map((i) => toText(effects[i]!.row[n]))));
-      const rows = await tx.unsafe<Returned[]>(upsertStatement(entity), params as never);
+      const rows = await tx.unsafe<Returned[]>(upsertStatement(entity), params as never, PREPARED);
       const byKey = new Map(rows.map((r) => [`${r.tenant_id}\u001f${r.id}`, r]));
       for (const i of idx) {
         const r = byKey.get(`${String(effects[i]!.row.tenant_id)}\u001f${effects[i]!.entityId}`);
@@ -163,6 +163,7 @@ export async function linkConversions(tx: TransactionSql, links: Link[]): Promis
      )
      select * from c union all select * from o -- pipeline.apply.link-conversions`,
     cols as never,
+    PREPARED,
   );
   return rows.map((r) => ({ entity: r.entity, tenantId: r.tenant_id, id: r.id, version: Number(r.version), row: r.row, eventId: r.event_id }));
 }

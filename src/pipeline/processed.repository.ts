@@ -1,5 +1,5 @@
 // processed_events (sql/020) and dlq_events (sql/021): the truth of exactly-once, and the dead letters beside it.
-import { textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { PREPARED, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import type { Change, Outcome, OutcomeStatus, Position } from './event.types.ts';
 import { packRecords, unpackRecords, type EncodedRecords, type RecordEncoder } from './record.encoder.ts';
 
@@ -33,6 +33,7 @@ export async function loadProcessed(tx: TransactionSql | Sql, keys: ProcessedKey
      join unnest($1::text[], $2::text[], $3::text[]) as k(tenant_id, event_id, bucket)
        on p.tenant_id = k.tenant_id and p.event_id = k.event_id and p.bucket = k.bucket::date -- pipeline.processed.load`,
     [textArray(keys.map((k) => k.tenantId)), textArray(keys.map((k) => k.eventId)), textArray(keys.map((k) => k.bucket))] as never,
+    PREPARED,
   );
   return new Map(
     rows.map((r) => {
@@ -121,6 +122,7 @@ export async function recordProcessed(tx: TransactionSql, rows: (ProcessedRow & 
       col((r) => r.outcome.entity_type), col((r) => r.outcome.entity_id), col((r) => (r.outcome.entity_version === null ? null : String(r.outcome.entity_version))),
       ints(outcomeAt), ints(outcomeLength), ints(changeAt), ints(changeLength), Buffer.concat(outcomes), Buffer.concat(changes),
     ] as never,
+    PREPARED,
   );
   if (written.length === rows.length) return;
   const missing = rows.length - written.length;
@@ -154,6 +156,7 @@ export async function recordDlq(tx: TransactionSql, rows: DlqRow[]): Promise<voi
       col((r) => r.position.topic), col((r) => String(r.position.partition)), col((r) => r.position.offset), col((r) => r.key),
       col((r) => (r.payload ? r.payload.toString('hex') : null)), col((r) => JSON.stringify(r.headers)),
     ] as never,
+    PREPARED,
   );
 }
 
