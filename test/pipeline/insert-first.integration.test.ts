@@ -4,6 +4,7 @@
 // applied twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/infra/logger.ts';
+import { createPostgres } from '../../src/infra/postgres.ts';
 import { createBatchPipeline } from '../../src/pipeline/batch.pipeline.ts';
 import { createRedisDedup } from '../../src/pipeline/dedup.step.ts';
 import type { CrmEvent } from '../../src/pipeline/event.types.ts';
@@ -23,12 +24,12 @@ afterAll(async () => {
 });
 
 /** A pipeline whose Redis fast path lives in its own namespace: a fresh namespace is a flushed Redis. */
-function pipelineWith(namespace: string) {
+function pipelineWith(namespace: string, sql = env.sql) {
   const logger = createLogger(env.cfg);
   return createBatchPipeline(
     {
       decoder: createDecoder(env.registry, schemaType('crm-event')),
-      sql: env.sql,
+      sql,
       encoder: createRecordEncoder({ registry: env.registry }, env.topics),
       dedup: createRedisDedup({ redis: env.redis, logger }, { namespace, windowDays: 7 }),
       geo: null,
@@ -81,5 +82,27 @@ describe('insert-first', () => {
     expect(byId.get(applied.event_id)!.change_records!.subarray(4).equals(change)).toBe(true);
     expect(byId.get(rejected.event_id)!.outcome_record.equals(results[1]!.records!.outcome)).toBe(true);
     expect(byId.get(rejected.event_id)!.change_records).toBeNull();
+  });
+
+  it('prepares its hot statements once per connection (no Parse + Describe round trip per chunk)', async () => {
+    const one = createPostgres(env.cfg, { max: 1 }); // one connection: the one whose prepared statements are read below
+    try {
+      const pipeline = pipelineWith(unique('ns'), one);
+      for (let chunk = 0; chunk < 3; chunk++) {
+        const lead = crmEvent(env, { type: 'lead.created', entity_id: unique('lead') });
+        const results = await pipeline.process(messagesOf([contact(unique('c')), lead], 400 + chunk * 10));
+        expect(results.map((r) => r.outcome.status)).toEqual(['applied', 'applied']);
+      }
+      const prepared = await one<{ tag: string; n: number }[]>`
+        select substring(statement from '-- (pipeline\.[a-z.-]+)') as tag, count(*)::int as n from pg_prepared_statements
+        where statement like '%-- pipeline.%' group by 1 order by 1`;
+      // one statement each, however many chunks ran: the second and third chunks reused them
+      expect(prepared).toEqual(expect.arrayContaining([
+        { tag: 'pipeline.apply.contacts', n: 1 }, { tag: 'pipeline.apply.leads', n: 1 },
+        { tag: 'pipeline.apply.leads-raw', n: 1 }, { tag: 'pipeline.processed.record', n: 1 },
+      ]));
+    } finally {
+      await one.end({ timeout: 5 });
+    }
   });
 });
