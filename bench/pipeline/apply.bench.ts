@@ -13,7 +13,7 @@ import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { ensureTenant } from '../../src/accounts/api-keys.ts';
 import { loadConfig } from '../../src/config.ts';
-import { cpuPerEvent, cpuSeconds } from './cpu.ts';
+import { cpuPerEvent, cpuSnapshot } from './cpu.ts';
 import { leads } from './lead.events.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
 import { createLogger } from '../../src/infra/logger.ts';
@@ -82,10 +82,10 @@ async function drain(prefix: string, events: CrmEvent[], mode: ApplyMode) {
   while (worker.status().consumersJoined < CONCURRENCY) await new Promise((r) => setTimeout(r, 50));
   worker.pause();
   await produceBacklog(topics, events);
-  const cpu0 = cpuSeconds(process.pid);
+  const cpu0 = cpuSnapshot(process.pid);
   worker.resume();
   while (total() < events.length) await new Promise((r) => setTimeout(r, 5));
-  const cpu = cpuPerEvent(cpu0, cpuSeconds(process.pid), events.length);
+  const cpu = cpuPerEvent(cpu0, cpuSnapshot(process.pid), events.length);
   // from the first batch after resume (kafkajs may still sit in a fetch wait issued while paused) to the last commit
   const seconds = (Date.now() - worker.status().firstBatchAt!) / 1000;
   const statuses = worker.status().processed;
@@ -103,12 +103,12 @@ async function copyBaseline(tenant: string, events: CrmEvent[]) {
     const row = toEffect(n, enrich({ ip: n.lead!.ip, user_agent: n.lead!.user_agent }, geoipLite())).row;
     return cols.map(([c, t]) => (t === 'tags' ? '{}' : esc(row[c] ?? (c === 'status' ? 'new' : c === 'metadata' ? {} : null)))).join('\t') + '\n';
   });
-  const cpu0 = cpuSeconds(process.pid);
+  const cpu0 = cpuSnapshot(process.pid);
   const started = performance.now();
   const writable = await sql`copy leads (${sql.unsafe(cols.map(([c]) => c).join(', '))}) from stdin -- bench.copy`.writable();
   await streamPipeline(Readable.from(lines), writable);
   const seconds = (performance.now() - started) / 1000;
-  const cpu = cpuPerEvent(cpu0, cpuSeconds(process.pid), events.length);
+  const cpu = cpuPerEvent(cpu0, cpuSnapshot(process.pid), events.length);
   const [{ n }] = await sql<{ n: string }[]>`select count(*)::text as n from leads where tenant_id = ${tenant}` as unknown as [{ n: string }];
   return { mode: 'postgres COPY', rows: Number(n), seconds: Number(seconds.toFixed(2)), rows_per_s: Math.round(events.length / seconds), cpu };
 }
@@ -132,7 +132,7 @@ async function copyWorkerRows(source: string, tenant: string, connections: numbe
     shares[table] = Array.from({ length: connections }, (_, k) => lines.filter((_, i) => i % connections === k).map((l) => l + '\n'));
   }
   const rows = Object.fromEntries(tables.map((t) => [t, shares[t]!.reduce((a, s) => a + s.length, 0)]));
-  const cpu0 = cpuSeconds(process.pid);
+  const cpu0 = cpuSnapshot(process.pid);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: connections }, (_, k) =>
@@ -145,7 +145,7 @@ async function copyWorkerRows(source: string, tenant: string, connections: numbe
     ),
   );
   const seconds = (performance.now() - started) / 1000;
-  const cpu = cpuPerEvent(cpu0, cpuSeconds(process.pid), rows.leads!);
+  const cpu = cpuPerEvent(cpu0, cpuSnapshot(process.pid), rows.leads!);
   return { mode: 'postgres COPY, every row the exactly-once worker wrote', connections, rows, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(rows.leads! / seconds), cpu };
 }
 

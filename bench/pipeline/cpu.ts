@@ -12,31 +12,54 @@ export interface CpuSeconds {
   box: number;
 }
 
-/** CPU seconds (user + system) so far of a process tree, of every `postgres` and `java` process, and of the whole box. */
-export function cpuSeconds(root: number): CpuSeconds {
-  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+/** One reading: CPU seconds (user + system) so far per process, and of the whole box. */
+export interface CpuSnapshot {
+  root: number;
+  procs: Map<number, { ppid: number; comm: string; cpu: number }>;
+  box: number;
+}
+
+export function cpuSnapshot(root: number): CpuSnapshot {
+  const procs = new Map<number, { ppid: number; comm: string; cpu: number }>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[1] = ppid, f[11] utime, f[12] stime (ticks)
-      return [{ pid: Number(pid), ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / 100 }];
+      procs.set(Number(pid), { ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / 100 });
     } catch {
-      return []; // exited meanwhile
+      // exited meanwhile
     }
-  });
-  const tree = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of procs) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
   }
-  const sum = (ps: typeof procs) => ps.reduce((a, p) => a + p.cpu, 0);
   const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number); // user nice system idle iowait ...
   const box = (ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!) / 100;
-  return { tree: sum(procs.filter((p) => tree.has(p.pid))), postgres: sum(procs.filter((p) => p.comm === 'postgres')), java: sum(procs.filter((p) => p.comm === 'java')), box };
+  return { root, procs, box };
+}
+
+/**
+ * CPU seconds spent between two readings by the root's process tree, by Postgres, by Kafka and the registry, and by
+ * the box. Per process, so a process that exited in between (a closed connection's backend) takes nothing away; what
+ * it spent after the first reading is lost (small: the benches keep their connections).
+ */
+export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuSeconds {
+  const tree = new Set([after.root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, p] of after.procs) if (!tree.has(pid) && tree.has(p.ppid)) (tree.add(pid), (grew = true));
+  }
+  const out: CpuSeconds = { tree: 0, postgres: 0, java: 0, box: after.box - before.box };
+  for (const [pid, p] of after.procs) {
+    const spent = p.cpu - (before.procs.get(pid)?.comm === p.comm ? before.procs.get(pid)!.cpu : 0);
+    if (tree.has(pid)) out.tree += spent;
+    if (p.comm === 'postgres') out.postgres += spent;
+    if (p.comm === 'java') out.java += spent;
+  }
+  return out;
 }
 
 /** Microseconds of CPU per event spent by each part between two readings. */
-export function cpuPerEvent(before: CpuSeconds, after: CpuSeconds, events: number) {
-  const us = (k: keyof CpuSeconds) => Math.round(((after[k] - before[k]) * 1e6) / events);
+export function cpuPerEvent(before: CpuSnapshot, after: CpuSnapshot, events: number) {
+  const d = cpuBetween(before, after);
+  const us = (k: keyof CpuSeconds) => Math.round((d[k] * 1e6) / events);
   return { worker_us: us('tree'), postgres_us: us('postgres'), kafka_us: us('java'), box_us: us('box') };
 }

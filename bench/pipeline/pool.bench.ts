@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTenant } from '../../src/accounts/api-keys.ts';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
-import { cpuSeconds } from './cpu.ts';
+import { cpuBetween, cpuSnapshot } from './cpu.ts';
 import { leads } from './lead.events.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
 import { createPostgres } from '../../src/infra/postgres.ts';
@@ -68,18 +68,18 @@ async function drain(pool: string, concurrency: number, index: number) {
   const exited = new Promise((r) => child.once('exit', r));
   const load = os.loadavg()[0]!;
   let done = 0;
-  let cpu0: ReturnType<typeof cpuSeconds> | undefined;
+  let cpu0: ReturnType<typeof cpuSnapshot> | undefined;
   let cpuAt = 0;
   const marks: { at?: number; n?: number }[] = [{}, {}]; // first poll at >= 10 % and at >= 90 %: the steady-state rate
   for (;;) {
     const [c] = await sql<{ n: number }[]>`select count(*)::int as n from processed_events where tenant_id = ${tenant} -- bench.pool.count`;
-    if (c!.n > 0 && !cpu0) [cpu0, cpuAt] = [cpuSeconds(child.pid!), Date.now()];
+    if (c!.n > 0 && !cpu0) [cpu0, cpuAt] = [cpuSnapshot(child.pid!), Date.now()];
     for (const [i, f] of [0.1, 0.9].entries()) if (c!.n >= f * N && !marks[i]!.at) marks[i] = { at: Date.now(), n: c!.n };
     if (c!.n >= N) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   done = Date.now();
-  const cpu1 = cpuSeconds(child.pid!);
+  const cpu = cpuBetween(cpu0!, cpuSnapshot(child.pid!));
   const [first] = await sql<{ at: Date; applied: number }[]>`
     select min(processed_at) as at, count(*) filter (where status = 'applied')::int as applied from processed_events where tenant_id = ${tenant} -- bench.pool.first`;
   child.kill('SIGTERM');
@@ -87,11 +87,11 @@ async function drain(pool: string, concurrency: number, index: number) {
   const seconds = (done - first!.at.getTime()) / 1000;
   // CPU over the drain (from the first row seen to the last), in cores: 1.0 = one core busy the whole time
   const window = (done - cpuAt) / 1000;
-  const cores = (a: number, b: number) => Number(((b - a) / window).toFixed(2));
+  const cores = (spent: number) => Number((spent / window).toFixed(2));
   return {
     pool, concurrency, events: N, applied: first!.applied, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(N / seconds), load_avg_1m_at_start: load,
     steady_events_per_s: Math.round((marks[1]!.n! - marks[0]!.n!) / ((marks[1]!.at! - marks[0]!.at!) / 1000)), // 10 % -> 90 %: after the joins and JIT warm-up
-    worker_cores: cores(cpu0!.tree, cpu1.tree), postgres_cores: cores(cpu0!.postgres, cpu1.postgres), java_cores: cores(cpu0!.java, cpu1.java), box_busy_cores: cores(cpu0!.box, cpu1.box),
+    worker_cores: cores(cpu.tree), postgres_cores: cores(cpu.postgres), java_cores: cores(cpu.java), box_busy_cores: cores(cpu.box),
   };
 }
 
