@@ -205,7 +205,7 @@ export async function runBench(cfg: Config, o: BenchOptions, deps: { progress?: 
       try {
         if (c === 'http') ceilings.push(await measureHttpCeiling({ next, connections: o.connections, durationMs: 10_000 }));
         if (c === 'broker') ceilings.push(await measureBrokerCeiling({ kafka }, { dataDir: cfg.dataDir, brokers: cfg.KAFKA_BROKERS, records: ceilingEvents, recordSize: 300, partitions: 6 }));
-        if (c === 'postgres') ceilings.push(await measurePostgresCeiling({ sql }, { rows: Math.min(200_000, ceilingEvents) }));
+        if (c === 'postgres') ceilings.push(await measurePostgresCeiling({ sql }, { rows: Math.min(50_000, ceilingEvents) }));
         if (c === 'clickhouse') ceilings.push(await measureClickHouseCeiling({ dataDir: cfg.dataDir, rows: ceilingEvents }));
       } catch (err) {
         ceilings.push({ name: c, what: 'failed', eventsPerS: 0, error: (err as Error).message.slice(0, 300) });
