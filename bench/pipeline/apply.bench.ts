@@ -17,7 +17,7 @@ import { cpuPerEvent, cpuSnapshot } from './cpu.ts';
 import { leads } from './lead.events.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
 import { createLogger } from '../../src/infra/logger.ts';
-import { createPostgres } from '../../src/infra/postgres.ts';
+import { copyField, createPostgres } from '../../src/infra/postgres.ts';
 import { createRedis } from '../../src/infra/redis.ts';
 import { toEffect } from '../../src/pipeline/effect.step.ts';
 import { enrich } from '../../src/pipeline/enrich.step.ts';
@@ -96,12 +96,11 @@ async function drain(prefix: string, events: CrmEvent[], mode: ApplyMode) {
 /** COPY of the same leads rows (normalized and enriched, not timed) into the same table. */
 async function copyBaseline(tenant: string, events: CrmEvent[]) {
   const cols = TABLES.lead.columns;
-  const esc = (v: unknown) => (v === null || v === undefined ? '\\N' : (typeof v === 'object' ? JSON.stringify(v) : String(v)).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'));
   const { geoipLite } = await import('../../src/pipeline/enrich.step.ts');
   const lines = events.map((e) => {
     const n = normalizeEvent(e);
     const row = toEffect(n, enrich({ ip: n.lead!.ip, user_agent: n.lead!.user_agent }, geoipLite())).row;
-    return cols.map(([c, t]) => (t === 'tags' ? '{}' : esc(row[c] ?? (c === 'status' ? 'new' : c === 'metadata' ? {} : null)))).join('\t') + '\n';
+    return cols.map(([c, t]) => (t === 'tags' ? '{}' : copyField(row[c] ?? (c === 'status' ? 'new' : c === 'metadata' ? {} : null)))).join('\t') + '\n';
   });
   const cpu0 = cpuSnapshot(process.pid);
   const started = performance.now();
@@ -127,8 +126,7 @@ async function copyWorkerRows(source: string, tenant: string, connections: numbe
     const list = cols.map((c) => (c === 'tenant_id' ? `'${tenant}'::text` : `"${c}"`)).join(', ');
     // raw text values, escaped for COPY's text format (a COPY TO stream stalls behind postgres.js's pool here)
     const raw = await sql.unsafe(`select ${list} from ${table} where tenant_id = '${source}' -- bench.copy_read`).raw();
-    const esc = (v: Buffer | null) => (v === null ? '\\N' : v.toString('utf8').replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r'));
-    const lines = (raw as unknown as (Buffer | null)[][]).map((r) => r.map(esc).join('\t'));
+    const lines = (raw as unknown as (Buffer | null)[][]).map((r) => r.map(copyField).join('\t'));
     shares[table] = Array.from({ length: connections }, (_, k) => lines.filter((_, i) => i % connections === k).map((l) => l + '\n'));
   }
   const rows = Object.fromEntries(tables.map((t) => [t, shares[t]!.reduce((a, s) => a + s.length, 0)]));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { textArray } from './postgres.ts';
+import { copyField, textArray } from './postgres.ts';
 
 describe('textArray', () => {
   it('quotes every element and writes NULL for null and undefined', () => {
@@ -12,5 +12,15 @@ describe('textArray', () => {
 
   it('is an empty array for no values', () => {
     expect(textArray([])).toBe('{}');
+  });
+});
+
+describe('copyField', () => {
+  it('writes COPY text format: \\N for null, escaped backslash, tab, newline and carriage return', () => {
+    expect([null, undefined].map(copyField)).toEqual(['\\N', '\\N']);
+    expect(copyField('a\\b\tc\nd\re')).toBe('a\\\\b\\tc\\nd\\re');
+    expect(copyField({ k: 'v\n' })).toBe('{"k":"v\\\\n"}');
+    expect(copyField(Buffer.from('\\x00ff'))).toBe('\\\\x00ff');
+    expect(copyField(42)).toBe('42');
   });
 });

@@ -55,6 +55,13 @@ const NEEDS_ARRAY_ESCAPE = /["\\]/;
  */
 export const PREPARED = { prepare: true } as const;
 
+/** One field of COPY's text format: \N for null, objects as JSON, Buffers as their UTF-8 text; \, tab, LF, CR escaped. */
+export function copyField(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  const text = Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
 export function textArray(values: readonly (string | null | undefined)[]): string {
   let out = '{';
   for (let i = 0; i < values.length; i++) {

@@ -4,12 +4,11 @@
 // (the worker pool's default size), each loading its share of the three tables in one transaction. Rows are sized like
 // the worker's: a lead with the seed 001/003 fields, a ~0.9 KB raw payload, a ~0.2 KB outcome and a ~1.5 KB change.
 import { once } from 'node:events';
-import type { Sql, TransactionSql } from '../../infra/postgres.ts';
+import { copyField, type Sql, type TransactionSql } from '../../infra/postgres.ts';
 import { round } from '../stats.ts';
 import type { CeilingResult } from './ceiling.types.ts';
 
 const CONNECTIONS = 2;
-const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
 /** a bytea value in COPY's text format: \x and hex, its backslash escaped */
 const byteaText = (bytes: number) => '\\\\x' + Buffer.alloc(bytes, 0x5a).toString('hex');
 
@@ -30,8 +29,8 @@ export async function measurePostgresCeiling(deps: { sql: Sql }, options: { rows
   const tables = { leads: `${tag}_leads`, raw: `${tag}_raw`, processed: `${tag}_processed` };
   const now = new Date().toISOString();
   const day = now.slice(0, 10);
-  const ua = esc('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36');
-  const payload = (i: number) => esc(JSON.stringify({
+  const ua = copyField('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36');
+  const payload = (i: number) => copyField(JSON.stringify({
     event_id: `ev-${i}`, tenant_id: 'bench', type: 'lead.created', entity_id: `l-${i}`, occurred_at: now, received_at: now, source: 'api', consent: true,
     lead: { first_name: 'Ada', last_name: 'Lovelace', email: `ada.lovelace.${i}@example.com`, phone: '+4915112345678', company: 'Lovelace GmbH', message: 'Please call me back about the trial offer.',
       country: 'Germany', lang: 'de', ip: '81.198.10.20', user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
