@@ -86,3 +86,18 @@ describe('crc32C (slicing-by-8)', () => {
     expect(crc32C(Buffer.alloc(4096, 0xff))).toBe(reference(Buffer.alloc(4096, 0xff)));
   });
 });
+
+describe('groupMessagesPerPartition (grouped in place)', () => {
+  const group = require('kafkajs/src/producer/groupMessagesPerPartition') as (a: {
+    topic: string; partitionMetadata: unknown[]; messages: { key: string }[]; partitioner: (a: { message: { key: string } }) => number;
+  }) => Record<string, { key: string }[]>;
+
+  it('keeps every message, in order within its partition, and nothing when there is no partition metadata', () => {
+    const messages = Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}` }));
+    const partitioner = ({ message }: { message: { key: string } }) => Number(message.key.slice(1)) % 7;
+    const grouped = group({ topic: 't', partitionMetadata: [{}], messages, partitioner });
+    expect(Object.keys(grouped).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6']);
+    for (let p = 0; p < 7; p++) expect(grouped[p]).toEqual(messages.filter((_, i) => i % 7 === p));
+    expect(group({ topic: 't', partitionMetadata: [], messages, partitioner })).toEqual({});
+  });
+});

@@ -1,7 +1,7 @@
 // One Postgres transaction per (sub-)batch: classify against processed_events, apply the entity effects with batched
 // SQL, keep raw lead payloads, record every finished event (with its outcome and changes) and the dead letters.
 import { DependencyUnavailableError } from '../infra/errors.ts';
-import { isRetriablePgError, PREPARED, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { isRetriablePgError, packBytes, PREPARED, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import { applyEffects, linkConversions, type Link } from './entities.repository.ts';
 import type { Change, Outcome } from './event.types.ts';
 import { changeOf, eventOutcome, undecodableOutcome } from './outcome.build.ts';
@@ -93,17 +93,19 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
 
     const leadEvents = fresh.map((i) => items[i]!).filter((p) => p.effect?.entity === 'lead');
     if (leadEvents.length > 0) {
+      // the payloads travel as one bytea (no array-literal escaping of ~1 KB of JSON each), cut by offset in SQL
+      const payloads = packBytes(leadEvents.map((p) => JSON.stringify(p.raw)));
       await tx.unsafe(
         `insert into leads_raw (tenant_id, event_id, lead_id, idempotency_key, request_id, payload, received_at)
-         select tenant_id, event_id, lead_id, idempotency_key, request_id, payload::json, received_at::timestamptz
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-           as r(tenant_id, event_id, lead_id, idempotency_key, request_id, payload, received_at)
+         select tenant_id, event_id, lead_id, idempotency_key, request_id, convert_from(substring($8::bytea from p_at for p_len), 'UTF8')::json, received_at::timestamptz
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $9::text[])
+           as r(tenant_id, event_id, lead_id, idempotency_key, request_id, p_at, p_len, received_at)
          on conflict (tenant_id, event_id) do nothing -- pipeline.apply.leads-raw`,
         [
-          leadEvents.map((p) => p.raw.tenant_id), leadEvents.map((p) => p.raw.event_id), leadEvents.map((p) => p.event.entity_id),
-          leadEvents.map((p) => p.raw.idempotency_key), leadEvents.map((p) => p.raw.request_id),
-          leadEvents.map((p) => JSON.stringify(p.raw)), leadEvents.map((p) => new Date(p.raw.received_at).toISOString()),
-        ].map(textArray) as never,
+          textArray(leadEvents.map((p) => p.raw.tenant_id)), textArray(leadEvents.map((p) => p.raw.event_id)), textArray(leadEvents.map((p) => p.event.entity_id)),
+          textArray(leadEvents.map((p) => p.raw.idempotency_key)), textArray(leadEvents.map((p) => p.raw.request_id)),
+          payloads.at, payloads.len, payloads.bytes, textArray(leadEvents.map((p) => new Date(p.raw.received_at).toISOString())),
+        ] as never,
         PREPARED,
       );
     }

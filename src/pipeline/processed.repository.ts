@@ -1,5 +1,5 @@
 // processed_events (sql/020) and dlq_events (sql/021): the truth of exactly-once, and the dead letters beside it.
-import { PREPARED, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { packBytes, PREPARED, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import type { Change, Outcome, OutcomeStatus, Position } from './event.types.ts';
 import { packRecords, unpackRecords, type EncodedRecords, type RecordEncoder } from './record.encoder.ts';
 
@@ -76,31 +76,8 @@ export type RecordMode = 'replace-failed' | 'insert-only';
 export async function recordProcessed(tx: TransactionSql, rows: (ProcessedRow & { records: EncodedRecords })[], mode: RecordMode = 'replace-failed'): Promise<void> {
   if (rows.length === 0) return;
   const col = (f: (r: ProcessedRow) => string | null) => textArray(rows.map(f));
-  const outcomes: Buffer[] = [];
-  const changes: Buffer[] = [];
-  const outcomeAt: number[] = [];
-  const outcomeLength: number[] = [];
-  const changeAt: (number | null)[] = [];
-  const changeLength: (number | null)[] = [];
-  let o = 1; // substring() counts from 1
-  let c = 1;
-  for (const r of rows) {
-    outcomes.push(r.records.outcome);
-    outcomeAt.push(o);
-    outcomeLength.push(r.records.outcome.length);
-    o += r.records.outcome.length;
-    if (r.records.changes.length === 0) {
-      changeAt.push(null);
-      changeLength.push(null);
-      continue;
-    }
-    const packed = packRecords(r.records.changes);
-    changes.push(packed);
-    changeAt.push(c);
-    changeLength.push(packed.length);
-    c += packed.length;
-  }
-  const ints = (xs: (number | null)[]) => `{${xs.map((x) => (x === null ? 'NULL' : String(x))).join(',')}}`;
+  const outcomes = packBytes(rows.map((r) => r.records.outcome));
+  const changes = packBytes(rows.map((r) => (r.records.changes.length === 0 ? null : packRecords(r.records.changes))));
   const conflict = mode === 'insert-only'
     ? 'on conflict (tenant_id, event_id, bucket) do nothing'
     : `on conflict (tenant_id, event_id, bucket) do update
@@ -120,7 +97,7 @@ export async function recordProcessed(tx: TransactionSql, rows: (ProcessedRow & 
       col((r) => r.tenantId), col((r) => r.eventId), col((r) => r.bucket), col((r) => r.status), col((r) => r.reason),
       col((r) => r.position.topic), col((r) => String(r.position.partition)), col((r) => r.position.offset),
       col((r) => r.outcome.entity_type), col((r) => r.outcome.entity_id), col((r) => (r.outcome.entity_version === null ? null : String(r.outcome.entity_version))),
-      ints(outcomeAt), ints(outcomeLength), ints(changeAt), ints(changeLength), Buffer.concat(outcomes), Buffer.concat(changes),
+      outcomes.at, outcomes.len, changes.at, changes.len, outcomes.bytes, changes.bytes,
     ] as never,
     PREPARED,
   );
