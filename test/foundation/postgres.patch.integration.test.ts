@@ -51,7 +51,7 @@ describe('bytea parameters in binary format', () => {
       const md5 = (x: Buffer) => createHash('md5').update(x).digest('hex');
       expect([row!.ma, row!.mb]).toEqual([md5(a), md5(b)]);
     }
-    const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from pg_prepared_statements where statement = ${q}`;
-    expect(n).toBe(1);
+    const [prepared] = await sql<{ n: number }[]>`select count(*)::int as n from pg_prepared_statements where statement = ${q}`;
+    expect(prepared!.n).toBe(1);
   });
 });
