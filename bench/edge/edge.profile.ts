@@ -55,7 +55,7 @@ let i = 0;
 const result = await autocannon({
   url: `http://127.0.0.1:${PORT}/v1/events`,
   method: 'POST',
-  connections: 32,
+  connections: Number(process.env.CONNECTIONS ?? 32),
   duration: Number(seconds),
   headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
   requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],

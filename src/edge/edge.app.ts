@@ -11,7 +11,7 @@ import { createIngestHandler } from './ingest.route.ts';
 import { createLeadHandler, leadTenant } from './lead.route.ts';
 import { registerEdgeDocs } from './openapi.docs.ts';
 import { rateLimit } from './rate-limit.middleware.ts';
-import { errorBody } from './request.context.ts';
+import { addReplyHeaders, errorBody } from './request.context.ts';
 import { createWebhookHandler } from './webhooks.route.ts';
 
 declare module 'hono' {
@@ -39,6 +39,7 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
   app.use('*', async function latency(c, next) {
     const started = performance.now();
     await next();
+    addReplyHeaders(c);
     latencySeconds.observe({ route: c.req.routePath, code: String(c.res.status) }, (performance.now() - started) / 1000);
   });
 

@@ -11,7 +11,7 @@ import type { EdgeDeps } from './edge.deps.ts';
 import { eventsTotal } from './edge.metrics.ts';
 import type { IngestResult } from './envelope.schema.ts';
 import type { DlqRecord } from './event.publisher.ts';
-import { derivedId, errorBody, isPlainObject, requestMeta, unavailable } from './request.context.ts';
+import { derivedId, errorBody, isPlainObject, reply, requestMeta, unavailable } from './request.context.ts';
 
 const SOURCE = 'api';
 
@@ -34,31 +34,31 @@ export function createEventsHandler(deps: EdgeDeps) {
     const body = await readBody(c, settings.EDGE_MAX_BODY_BYTES);
     if (!isJsonContentType(contentType)) {
       await reject({ raw: body.raw, reason: 'unsupported_media_type', contentType });
-      return c.json(errorBody('unsupported_media_type', 'send Content-Type: application/json'), 415);
+      return reply(c, errorBody('unsupported_media_type', 'send Content-Type: application/json'), 415);
     }
     if (!body.ok) {
       await reject({ raw: body.raw, reason: body.error, truncated: body.truncated });
-      return c.json(errorBody(body.error, body.message), body.status);
+      return reply(c, errorBody(body.error, body.message), body.status);
     }
     const json = parseJson(body.raw);
     if (!json.ok) {
       await reject({ raw: body.raw, reason: 'malformed_json' });
       eventsTotal.inc({ source: SOURCE, status: 'invalid' });
-      return c.json(errorBody('malformed_json', 'the body is not valid JSON'), 400);
+      return reply(c, errorBody('malformed_json', 'the body is not valid JSON'), 400);
     }
     const value = json.value;
     const single = !(Array.isArray(value) || (isPlainObject(value) && Array.isArray(value.events) && !('type' in value)));
     const items: unknown[] = single ? [value] : Array.isArray(value) ? value : (value as { events: unknown[] }).events;
     if (items.length > settings.EDGE_MAX_BATCH_EVENTS) {
       await reject({ raw: body.raw, reason: 'too_many_events' });
-      return c.json(errorBody('too_many_events', `at most ${settings.EDGE_MAX_BATCH_EVENTS} events per request`), 413);
+      return reply(c, errorBody('too_many_events', `at most ${settings.EDGE_MAX_BATCH_EVENTS} events per request`), 413);
     }
-    if (items.length === 0) return c.json(errorBody('no_events', 'the batch is empty'), 422);
+    if (items.length === 0) return reply(c, errorBody('no_events', 'the batch is empty'), 422);
 
     // Request-level Idempotency-Key (IETF draft semantics).
     const idemKey = c.req.header('idempotency-key');
     if (idemKey !== undefined && (idemKey.length === 0 || idemKey.length > 255)) {
-      return c.json(errorBody('invalid_idempotency_key', 'Idempotency-Key must be 1-255 characters'), 400);
+      return reply(c, errorBody('invalid_idempotency_key', 'Idempotency-Key must be 1-255 characters'), 400);
     }
     const held: Held[] = [];
     const releaseAll = () => Promise.all(held.map((h) => idempotency.release(h.key, h.hash)));
@@ -68,12 +68,12 @@ export function createEventsHandler(deps: EdgeDeps) {
       const claim = await idempotency.claim(requestClaim.key, requestClaim.hash);
       if (claim.state === 'done' || claim.state === 'pending') {
         if (claim.hash !== requestClaim.hash) {
-          return c.json(errorBody('idempotency_key_reused', 'this Idempotency-Key was used with a different body'), 422);
+          return reply(c, errorBody('idempotency_key_reused', 'this Idempotency-Key was used with a different body'), 422);
         }
-        if (claim.state === 'pending') return c.json(errorBody('conflict', 'a request with this Idempotency-Key is in progress; retry'), 409, { 'Retry-After': '1' });
+        if (claim.state === 'pending') return reply(c, errorBody('conflict', 'a request with this Idempotency-Key is in progress; retry'), 409, { 'Retry-After': '1' });
         const original = JSON.parse(claim.result) as { status: 202 | 422; body: IngestResult };
         eventsTotal.inc({ source: SOURCE, status: 'duplicate' }, original.body.event_ids.length);
-        return c.json({ ...original.body, duplicates: original.body.event_ids }, original.status, { 'Idempotent-Replayed': 'true' });
+        return reply(c, { ...original.body, duplicates: original.body.event_ids }, original.status, { 'Idempotent-Replayed': 'true' });
       }
       if (claim.state === 'claimed') held.push(requestClaim);
     }
@@ -134,7 +134,7 @@ export function createEventsHandler(deps: EdgeDeps) {
     });
     if (conflict) {
       await releaseAll();
-      return c.json(errorBody('conflict', 'an event_id of this request is being accepted by a concurrent request; retry'), 409, { 'Retry-After': '1' });
+      return reply(c, errorBody('conflict', 'an event_id of this request is being accepted by a concurrent request; retry'), 409, { 'Retry-After': '1' });
     }
     const kept = slots.filter((s) => !s.dropped).sort((a, b) => a.index - b.index);
     const fresh = kept.filter((s) => !s.duplicate).map((s) => s.event);
@@ -168,7 +168,7 @@ export function createEventsHandler(deps: EdgeDeps) {
     if (result.duplicates.length) eventsTotal.inc({ source: SOURCE, status: 'duplicate' }, result.duplicates.length);
     if (rejected.length) eventsTotal.inc({ source: SOURCE, status: 'invalid' }, rejected.length);
     if (rejected.length) log.info({ tenant_id: tenantId, request_id: meta.requestId, rejected: rejected.length }, 'events rejected');
-    if (status === 422) return c.json({ error: 'invalid_event', message: 'no event in the request is valid', ...result }, 422);
-    return c.json(result, 202);
+    if (status === 422) return reply(c, { error: 'invalid_event', message: 'no event in the request is valid', ...result }, 422);
+    return reply(c, result, 202);
   };
 }

@@ -8,7 +8,7 @@ import type { EdgeDeps } from './edge.deps.ts';
 import { eventsTotal } from './edge.metrics.ts';
 import { LeadEventSchema } from './envelope.schema.ts';
 import { bodyHash } from './idempotency.store.ts';
-import { derivedId, errorBody, requestMeta, unavailable } from './request.context.ts';
+import { derivedId, errorBody, reply, requestMeta, unavailable } from './request.context.ts';
 import { uuidv7 } from './uuid7.ts';
 
 const SOURCE = 'ingest';
@@ -26,17 +26,17 @@ export function createIngestHandler(deps: EdgeDeps) {
     const body = await readBody(c, settings.EDGE_MAX_BODY_BYTES);
     if (!isJsonContentType(c.req.header('content-type'))) {
       await dead(body.raw, 'unsupported_media_type');
-      return c.json(errorBody('unsupported_media_type', 'send Content-Type: application/json'), 415);
+      return reply(c, errorBody('unsupported_media_type', 'send Content-Type: application/json'), 415);
     }
     if (!body.ok) {
       await dead(body.raw, body.error);
-      return c.json(errorBody(body.error, body.message), body.status);
+      return reply(c, errorBody(body.error, body.message), body.status);
     }
     const json = parseJson(body.raw);
     if (!json.ok) {
       await dead(body.raw, 'malformed_json');
       eventsTotal.inc({ source: SOURCE, status: 'invalid' });
-      return c.json(errorBody('malformed_json', 'the body is not valid JSON'), 400);
+      return reply(c, errorBody('malformed_json', 'the body is not valid JSON'), 400);
     }
     const parsed = LeadEventSchema.safeParse(json.value);
     const lead = parsed.success ? parsed.data : undefined;
@@ -59,7 +59,7 @@ export function createIngestHandler(deps: EdgeDeps) {
     if (!mapped.ok) {
       await dead(body.raw, 'invalid_event', mapped.errors);
       eventsTotal.inc({ source: SOURCE, status: 'invalid' });
-      return c.json({ ...errorBody('invalid_event', 'the LeadEvent is not valid'), errors: mapped.errors }, 422);
+      return reply(c, { ...errorBody('invalid_event', 'the LeadEvent is not valid'), errors: mapped.errors }, 422);
     }
     const eventId = mapped.event.event_id;
     const claimKey = key ? `${tenantId}:ingest:${key}` : undefined;
@@ -67,9 +67,9 @@ export function createIngestHandler(deps: EdgeDeps) {
     const claim = claimKey ? await idempotency.claim(claimKey, hash) : undefined;
     if (claim?.state === 'done') {
       eventsTotal.inc({ source: SOURCE, status: 'duplicate' });
-      return c.json({ accepted: true, event_id: claim.result || eventId, duplicate: true }, 202);
+      return reply(c, { accepted: true, event_id: claim.result || eventId, duplicate: true }, 202);
     }
-    if (claim?.state === 'pending') return c.json(errorBody('conflict', 'this idempotency_key is being accepted by a concurrent request; retry'), 409, { 'Retry-After': '1' });
+    if (claim?.state === 'pending') return reply(c, errorBody('conflict', 'this idempotency_key is being accepted by a concurrent request; retry'), 409, { 'Retry-After': '1' });
     try {
       await publisher.publish([mapped.event], [], meta);
     } catch (err) {
@@ -80,6 +80,6 @@ export function createIngestHandler(deps: EdgeDeps) {
     }
     if (claimKey && claim?.state === 'claimed') await idempotency.complete(claimKey, hash, eventId);
     eventsTotal.inc({ source: SOURCE, status: 'accepted' });
-    return c.json({ accepted: true, event_id: eventId, duplicate: false }, 202);
+    return reply(c, { accepted: true, event_id: eventId, duplicate: false }, 202);
   };
 }

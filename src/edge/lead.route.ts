@@ -9,7 +9,7 @@ import { parseJson, readBody } from './body.reader.ts';
 import { toCrmEvent } from './crm-event.mapper.ts';
 import type { EdgeDeps } from './edge.deps.ts';
 import { eventsTotal } from './edge.metrics.ts';
-import { derivedId, isPlainObject, requestMeta } from './request.context.ts';
+import { derivedId, isPlainObject, reply, requestMeta } from './request.context.ts';
 import { uuidv7 } from './uuid7.ts';
 
 const SOURCE = 'lead_capture';
@@ -34,14 +34,14 @@ export function createLeadHandler(deps: EdgeDeps) {
     const receivedAt = Date.now();
     const tenantId = c.get('leadTenant');
     const meta = requestMeta(c);
-    const invalid = () => c.json({ ok: false, error: 'invalid_payload' }, 400);
+    const invalid = () => reply(c, { ok: false, error: 'invalid_payload' }, 400);
     try {
       const body = await readBody(c, settings.EDGE_MAX_BODY_BYTES);
       const json = body.ok ? parseJson(body.raw) : { ok: false as const };
       if (!body.ok || !json.ok || !isPlainObject(json.value)) {
         await publisher.deadLetter([{ raw: body.raw, reason: body.ok ? 'invalid_payload' : body.error, tenantId, source: SOURCE }], meta);
         eventsTotal.inc({ source: SOURCE, status: 'invalid' });
-        return body.ok ? invalid() : c.json({ ok: false, error: body.status === 413 ? 'payload_too_large' : 'invalid_payload' }, body.status === 413 ? 413 : 400);
+        return body.ok ? invalid() : reply(c, { ok: false, error: body.status === 413 ? 'payload_too_large' : 'invalid_payload' }, body.status === 413 ? 413 : 400);
       }
       const key = c.req.header('idempotency-key')?.slice(0, 255) || undefined;
       const leadId = key ? derivedId(tenantId, 'lead', key) : uuidv7();
@@ -53,9 +53,9 @@ export function createLeadHandler(deps: EdgeDeps) {
         if (claim.state === 'pending') claim = await idempotency.settle(claimKey, 'lead', settings.EDGE_PRODUCE_TIMEOUT_MS + 1_000);
         if (claim.state === 'done') {
           eventsTotal.inc({ source: SOURCE, status: 'duplicate' });
-          return c.json({ ok: true, lead_id: claim.result || leadId, deduplicated: true }, 409);
+          return reply(c, { ok: true, lead_id: claim.result || leadId, deduplicated: true }, 409);
         }
-        if (claim.state === 'pending') return c.json({ ok: false, error: 'internal_error' }, 503, { 'Retry-After': '1' });
+        if (claim.state === 'pending') return reply(c, { ok: false, error: 'internal_error' }, 503, { 'Retry-After': '1' });
       }
       const { consent, ...data } = json.value;
       const mapped = toCrmEvent(
@@ -87,16 +87,16 @@ export function createLeadHandler(deps: EdgeDeps) {
       } catch (err) {
         if (key) await idempotency.release(claimKey, 'lead');
         eventsTotal.inc({ source: SOURCE, status: 'failed' });
-        if (isRetriable(err)) return c.json({ ok: false, error: 'internal_error' }, 503, { 'Retry-After': '2' });
+        if (isRetriable(err)) return reply(c, { ok: false, error: 'internal_error' }, 503, { 'Retry-After': '2' });
         throw err;
       }
       if (key) await idempotency.complete(claimKey, 'lead', leadId);
       eventsTotal.inc({ source: SOURCE, status: 'accepted' });
       log.info({ tenant_id: tenantId, lead_id: leadId, event_id: mapped.event.event_id, request_id: meta.requestId }, 'lead accepted');
-      return c.json({ ok: true, lead_id: leadId, deduplicated: false }, 201);
+      return reply(c, { ok: true, lead_id: leadId, deduplicated: false }, 201);
     } catch (err) {
       log.error({ err, tenant_id: tenantId, request_id: meta.requestId }, 'lead capture failed');
-      return c.json({ ok: false, error: 'internal_error' }, 500);
+      return reply(c, { ok: false, error: 'internal_error' }, 500);
     }
   };
 }

@@ -4,6 +4,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from '../infra/logger.ts';
 import type { Redis } from '../infra/redis.ts';
 import { rateLimited } from './edge.metrics.ts';
+import { reply, setReplyHeader } from './request.context.ts';
 
 // KEYS[1] = bucket; ARGV = emission interval ms, burst, n. Uses the Redis clock so processes agree.
 // GCRA for n requests at once: admits the first k <= n that fit (k may be 0) and returns k and how far the stored
@@ -107,13 +108,13 @@ export function createRateLimiter(deps: { redis: Redis; logger: Logger }, option
 export function rateLimit(options: { limiter: RateLimiter; limit: number; bucketOf: (c: Context) => string }): MiddlewareHandler {
   return async function rateLimitMiddleware(c, next) {
     const d = await options.limiter.take(options.bucketOf(c));
-    c.header('RateLimit-Limit', String(options.limit));
-    c.header('RateLimit-Remaining', String(Math.max(0, d.remaining)));
-    c.header('RateLimit-Reset', String(Math.ceil(d.resetMs / 1000)));
+    setReplyHeader(c, 'RateLimit-Limit', String(options.limit));
+    setReplyHeader(c, 'RateLimit-Remaining', String(Math.max(0, d.remaining)));
+    setReplyHeader(c, 'RateLimit-Reset', String(Math.ceil(d.resetMs / 1000)));
     if (!d.allowed) {
       rateLimited.inc();
       const retryAfter = String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)));
-      return c.json({ error: 'rate_limited', message: `too many requests; retry after ${retryAfter} s` }, 429, { 'Retry-After': retryAfter });
+      return reply(c, { error: 'rate_limited', message: `too many requests; retry after ${retryAfter} s` }, 429, { 'Retry-After': retryAfter });
     }
     await next();
   };

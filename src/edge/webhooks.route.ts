@@ -12,7 +12,7 @@ import { AcmeWebhookSchema, StandardWebhookSchema, type FieldError } from './env
 import { bodyHash } from './idempotency.store.ts';
 import type { WebhookSource } from './webhook-sources.repository.ts';
 import { verifyAcme, verifyStandard } from './webhook.signature.ts';
-import { derivedId, errorBody, requestMeta, unavailable } from './request.context.ts';
+import { derivedId, errorBody, reply, requestMeta, unavailable } from './request.context.ts';
 
 type Mapped = { ok: true; envelope: Record<string, unknown> } | { ok: false; errors: FieldError[] };
 
@@ -42,11 +42,11 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
     const meta = requestMeta(c);
     const name = fixedSource ?? c.req.param('source') ?? '';
     const source = await sources.get(name);
-    if (!source) return c.json(errorBody('unknown_source', `no webhook source "${name}" is configured`), 404);
+    if (!source) return reply(c, errorBody('unknown_source', `no webhook source "${name}" is configured`), 404);
     const sourceLabel = `webhook:${source.name}`;
 
     const body = await readBody(c, settings.EDGE_MAX_BODY_BYTES);
-    if (!body.ok) return c.json(errorBody(body.error, body.message), body.status);
+    if (!body.ok) return reply(c, errorBody(body.error, body.message), body.status);
     const verifyOptions = { secrets: source.secrets, nowMs: receivedAt, toleranceS: settings.WEBHOOK_TOLERANCE_S };
     const acme = source.scheme === 'acme';
     const timestamp = acme ? c.req.header('x-acme-timestamp') : c.req.header('webhook-timestamp');
@@ -55,7 +55,7 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
       : verifyStandard({ id: c.req.header('webhook-id'), timestamp, signature: c.req.header('webhook-signature') }, body.raw, verifyOptions);
     if (!verified.ok) {
       eventsTotal.inc({ source: sourceLabel, status: 'unauthorized' });
-      return c.json(errorBody(verified.reason, 'the webhook signature or timestamp did not verify'), 401);
+      return reply(c, errorBody(verified.reason, 'the webhook signature or timestamp did not verify'), 401);
     }
 
     // From here the caller is authenticated: rejected input goes to the DLQ.
@@ -65,7 +65,7 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
     if (!json.ok) {
       await dead('malformed_json');
       eventsTotal.inc({ source: sourceLabel, status: 'invalid' });
-      return c.json(errorBody('malformed_json', 'the body is not valid JSON'), 400);
+      return reply(c, errorBody('malformed_json', 'the body is not valid JSON'), 400);
     }
     const tsMs = Number(timestamp) > 1e12 ? Number(timestamp) : Number(timestamp) * 1000;
     const mapped = mapWebhook(source.mapping, json.value, tsMs);
@@ -86,7 +86,7 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
     if (!event.ok) {
       await dead('invalid_event', event.errors);
       eventsTotal.inc({ source: sourceLabel, status: 'invalid' });
-      return c.json({ ...errorBody('invalid_event', 'the webhook payload does not map to a CRM event'), errors: event.errors }, 422);
+      return reply(c, { ...errorBody('invalid_event', 'the webhook payload does not map to a CRM event'), errors: event.errors }, 422);
     }
 
     const claimKey = `${tenantId}:wh:${source.name}:${deliveryId}`;
@@ -94,9 +94,9 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
     const claim = await idempotency.claim(claimKey, hash);
     if (claim.state === 'done') {
       eventsTotal.inc({ source: sourceLabel, status: 'duplicate' });
-      return c.json({ ok: true, event_id: event.event.event_id, duplicate: true }, 200);
+      return reply(c, { ok: true, event_id: event.event.event_id, duplicate: true }, 200);
     }
-    if (claim.state === 'pending') return c.json(errorBody('conflict', 'this delivery is being accepted by a concurrent request; retry'), 409, { 'Retry-After': '1' });
+    if (claim.state === 'pending') return reply(c, errorBody('conflict', 'this delivery is being accepted by a concurrent request; retry'), 409, { 'Retry-After': '1' });
     try {
       await publisher.publish([event.event], [], meta);
     } catch (err) {
@@ -107,6 +107,6 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
     }
     if (claim.state === 'claimed') await idempotency.complete(claimKey, hash, event.event.event_id);
     eventsTotal.inc({ source: sourceLabel, status: 'accepted' });
-    return c.json({ ok: true, event_id: event.event.event_id, duplicate: false }, 200);
+    return reply(c, { ok: true, event_id: event.event.event_id, duplicate: false }, 200);
   };
 }

@@ -45,6 +45,11 @@ describe('POST /v1/events', () => {
     const event = lead();
     const res = await f.request('/v1/events', { headers: { ...auth(), 'x-request-id': 'req-single-1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, json: event });
     expect(res.status).toBe(202);
+    // the reply carries the request id and the rate-limit headers set before the route answered
+    expect(res.headers.get('x-request-id')).toBe('req-single-1');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('ratelimit-limit')).toMatch(/^\d+$/);
+    expect(res.headers.get('ratelimit-remaining')).toMatch(/^\d+$/);
     const body = (await res.json()) as { accepted: number; event_ids: string[]; duplicates: string[]; rejected: unknown[] };
     expect(body).toMatchObject({ accepted: 1, duplicates: [], rejected: [] });
     const [eventId] = body.event_ids;

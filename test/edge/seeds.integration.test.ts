@@ -107,6 +107,16 @@ describe('seed 001: POST /api/lead', () => {
     const res = await failing.request('/api/lead', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"e@example.com"}' });
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ ok: false, error: 'internal_error' });
+
+    // /v1/events rethrows what it does not know: the app's error handler answers, with the request's headers still on
+    const events = await failing.request('/v1/events', {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${f.key}`, 'x-request-id': 'req-boom-1' },
+      body: JSON.stringify({ type: 'lead.created', entity_id: 'l-boom', occurred_at: Date.now(), consent: true, data: { email: 'b@example.com' } }),
+    });
+    expect(events.status).toBe(500);
+    expect(await events.json()).toEqual({ error: 'internal_error' });
+    expect(events.headers.get('x-request-id')).toBe('req-boom-1');
+    expect(events.headers.get('ratelimit-limit')).toMatch(/^\d+$/);
   });
 
   it('uses the API key tenant when a key is sent, and 401 when no tenant can be found', async () => {
