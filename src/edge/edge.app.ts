@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { authenticate } from '../accounts/auth.middleware.ts';
 import type { EdgeDeps } from './edge.deps.ts';
-import { latencySeconds } from './edge.metrics.ts';
+import { observeLatency } from './edge.metrics.ts';
 import { createEventsHandler } from './events.route.ts';
 import { createIngestHandler } from './ingest.route.ts';
 import { createLeadHandler, leadTenant } from './lead.route.ts';
@@ -40,7 +40,7 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
     const started = performance.now();
     await next();
     addReplyHeaders(c);
-    latencySeconds.observe({ route: c.req.routePath, code: String(c.res.status) }, (performance.now() - started) / 1000);
+    observeLatency(c.req.routePath, c.res.status, (performance.now() - started) / 1000);
   });
 
   app.get('/ready', async (c) => {

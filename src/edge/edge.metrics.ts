@@ -4,7 +4,7 @@ import { metricsRegistry } from '../infra/metrics.ts';
 
 export const eventsTotal = new Counter({
   name: 'ingest_api_events_total',
-  help: 'Events received by the edge, by source (api, lead_capture, webhook:<name>, ingest) and status (accepted, duplicate, invalid, failed)',
+  help: 'Events received by the edge, by source (api, lead_capture, webhook:<name>, ingest) and status (accepted, duplicate, invalid, failed, unauthorized)',
   labelNames: ['source', 'status'] as const,
   registers: [metricsRegistry],
 });
@@ -43,3 +43,20 @@ export const rateLimited = new Counter({
   help: 'Requests refused with 429',
   registers: [metricsRegistry],
 });
+
+// The labelled children are kept: prom-client hashes the label object on every inc/observe otherwise, per request.
+const latencyChildren = new Map<string, { observe(v: number): void }>();
+export function observeLatency(route: string, code: number, seconds: number): void {
+  const key = `${route} ${code}`;
+  let child = latencyChildren.get(key);
+  if (!child) latencyChildren.set(key, (child = latencySeconds.labels(route, String(code))));
+  child.observe(seconds);
+}
+
+const eventChildren = new Map<string, { inc(n?: number): void }>();
+export function countEvents(source: string, status: 'accepted' | 'duplicate' | 'invalid' | 'failed' | 'unauthorized', n = 1): void {
+  const key = `${source} ${status}`;
+  let child = eventChildren.get(key);
+  if (!child) eventChildren.set(key, (child = eventsTotal.labels(source, status)));
+  child.inc(n);
+}

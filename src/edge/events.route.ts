@@ -8,7 +8,7 @@ import { bodyHash, type Claim } from './idempotency.store.ts';
 import { isJsonContentType, parseJson, readBody } from './body.reader.ts';
 import { toCrmEvent, type CrmEvent } from './crm-event.mapper.ts';
 import type { EdgeDeps } from './edge.deps.ts';
-import { eventsTotal } from './edge.metrics.ts';
+import { countEvents } from './edge.metrics.ts';
 import type { IngestResult } from './envelope.schema.ts';
 import type { DlqRecord } from './event.publisher.ts';
 import { derivedId, errorBody, isPlainObject, reply, requestMeta, unavailable } from './request.context.ts';
@@ -43,7 +43,7 @@ export function createEventsHandler(deps: EdgeDeps) {
     const json = parseJson(body.raw);
     if (!json.ok) {
       await reject({ raw: body.raw, reason: 'malformed_json' });
-      eventsTotal.inc({ source: SOURCE, status: 'invalid' });
+      countEvents(SOURCE, 'invalid');
       return reply(c, errorBody('malformed_json', 'the body is not valid JSON'), 400);
     }
     const value = json.value;
@@ -72,7 +72,7 @@ export function createEventsHandler(deps: EdgeDeps) {
         }
         if (claim.state === 'pending') return reply(c, errorBody('conflict', 'a request with this Idempotency-Key is in progress; retry'), 409, { 'Retry-After': '1' });
         const original = JSON.parse(claim.result) as { status: 202 | 422; body: IngestResult };
-        eventsTotal.inc({ source: SOURCE, status: 'duplicate' }, original.body.event_ids.length);
+        countEvents(SOURCE, 'duplicate', original.body.event_ids.length);
         return reply(c, { ...original.body, duplicates: original.body.event_ids }, original.status, { 'Idempotent-Replayed': 'true' });
       }
       if (claim.state === 'claimed') held.push(requestClaim);
@@ -144,7 +144,7 @@ export function createEventsHandler(deps: EdgeDeps) {
       else if (dlq.length) await publisher.deadLetter(dlq, meta);
     } catch (err) {
       await releaseAll();
-      eventsTotal.inc({ source: SOURCE, status: 'failed' }, fresh.length);
+      countEvents(SOURCE, 'failed', fresh.length);
       if (isRetriable(err)) return unavailable(c);
       throw err;
     }
@@ -164,9 +164,9 @@ export function createEventsHandler(deps: EdgeDeps) {
           : idempotency.complete(h.key, h.hash, 'accepted'),
       ),
     );
-    eventsTotal.inc({ source: SOURCE, status: 'accepted' }, fresh.length);
-    if (result.duplicates.length) eventsTotal.inc({ source: SOURCE, status: 'duplicate' }, result.duplicates.length);
-    if (rejected.length) eventsTotal.inc({ source: SOURCE, status: 'invalid' }, rejected.length);
+    countEvents(SOURCE, 'accepted', fresh.length);
+    if (result.duplicates.length) countEvents(SOURCE, 'duplicate', result.duplicates.length);
+    if (rejected.length) countEvents(SOURCE, 'invalid', rejected.length);
     if (rejected.length) log.info({ tenant_id: tenantId, request_id: meta.requestId, rejected: rejected.length }, 'events rejected');
     if (status === 422) return reply(c, { error: 'invalid_event', message: 'no event in the request is valid', ...result }, 422);
     return reply(c, result, 202);

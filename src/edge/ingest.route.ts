@@ -5,7 +5,7 @@ import { isRetriable } from '../infra/errors.ts';
 import { isJsonContentType, parseJson, readBody } from './body.reader.ts';
 import { issuesToErrors, toCrmEvent } from './crm-event.mapper.ts';
 import type { EdgeDeps } from './edge.deps.ts';
-import { eventsTotal } from './edge.metrics.ts';
+import { countEvents } from './edge.metrics.ts';
 import { LeadEventSchema } from './envelope.schema.ts';
 import { bodyHash } from './idempotency.store.ts';
 import { derivedId, errorBody, reply, requestMeta, unavailable } from './request.context.ts';
@@ -35,7 +35,7 @@ export function createIngestHandler(deps: EdgeDeps) {
     const json = parseJson(body.raw);
     if (!json.ok) {
       await dead(body.raw, 'malformed_json');
-      eventsTotal.inc({ source: SOURCE, status: 'invalid' });
+      countEvents(SOURCE, 'invalid');
       return reply(c, errorBody('malformed_json', 'the body is not valid JSON'), 400);
     }
     const parsed = LeadEventSchema.safeParse(json.value);
@@ -58,7 +58,7 @@ export function createIngestHandler(deps: EdgeDeps) {
       : { ok: false as const, errors: issuesToErrors(parsed.error!.issues) };
     if (!mapped.ok) {
       await dead(body.raw, 'invalid_event', mapped.errors);
-      eventsTotal.inc({ source: SOURCE, status: 'invalid' });
+      countEvents(SOURCE, 'invalid');
       return reply(c, { ...errorBody('invalid_event', 'the LeadEvent is not valid'), errors: mapped.errors }, 422);
     }
     const eventId = mapped.event.event_id;
@@ -66,7 +66,7 @@ export function createIngestHandler(deps: EdgeDeps) {
     const hash = bodyHash(body.raw);
     const claim = claimKey ? await idempotency.claim(claimKey, hash) : undefined;
     if (claim?.state === 'done') {
-      eventsTotal.inc({ source: SOURCE, status: 'duplicate' });
+      countEvents(SOURCE, 'duplicate');
       return reply(c, { accepted: true, event_id: claim.result || eventId, duplicate: true }, 202);
     }
     if (claim?.state === 'pending') return reply(c, errorBody('conflict', 'this idempotency_key is being accepted by a concurrent request; retry'), 409, { 'Retry-After': '1' });
@@ -74,12 +74,12 @@ export function createIngestHandler(deps: EdgeDeps) {
       await publisher.publish([mapped.event], [], meta);
     } catch (err) {
       if (claimKey && claim?.state === 'claimed') await idempotency.release(claimKey, hash);
-      eventsTotal.inc({ source: SOURCE, status: 'failed' });
+      countEvents(SOURCE, 'failed');
       if (isRetriable(err)) return unavailable(c);
       throw err;
     }
     if (claimKey && claim?.state === 'claimed') await idempotency.complete(claimKey, hash, eventId);
-    eventsTotal.inc({ source: SOURCE, status: 'accepted' });
+    countEvents(SOURCE, 'accepted');
     return reply(c, { accepted: true, event_id: eventId, duplicate: false }, 202);
   };
 }

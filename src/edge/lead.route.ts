@@ -8,7 +8,7 @@ import { isRetriable } from '../infra/errors.ts';
 import { parseJson, readBody } from './body.reader.ts';
 import { toCrmEvent } from './crm-event.mapper.ts';
 import type { EdgeDeps } from './edge.deps.ts';
-import { eventsTotal } from './edge.metrics.ts';
+import { countEvents } from './edge.metrics.ts';
 import { derivedId, isPlainObject, reply, requestMeta } from './request.context.ts';
 import { uuidv7 } from './uuid7.ts';
 
@@ -40,7 +40,7 @@ export function createLeadHandler(deps: EdgeDeps) {
       const json = body.ok ? parseJson(body.raw) : { ok: false as const };
       if (!body.ok || !json.ok || !isPlainObject(json.value)) {
         await publisher.deadLetter([{ raw: body.raw, reason: body.ok ? 'invalid_payload' : body.error, tenantId, source: SOURCE }], meta);
-        eventsTotal.inc({ source: SOURCE, status: 'invalid' });
+        countEvents(SOURCE, 'invalid');
         return body.ok ? invalid() : reply(c, { ok: false, error: body.status === 413 ? 'payload_too_large' : 'invalid_payload' }, body.status === 413 ? 413 : 400);
       }
       const key = c.req.header('idempotency-key')?.slice(0, 255) || undefined;
@@ -52,7 +52,7 @@ export function createLeadHandler(deps: EdgeDeps) {
         // (which treats 409 as success) that a lead exists before it is durable.
         if (claim.state === 'pending') claim = await idempotency.settle(claimKey, 'lead', settings.EDGE_PRODUCE_TIMEOUT_MS + 1_000);
         if (claim.state === 'done') {
-          eventsTotal.inc({ source: SOURCE, status: 'duplicate' });
+          countEvents(SOURCE, 'duplicate');
           return reply(c, { ok: true, lead_id: claim.result || leadId, deduplicated: true }, 409);
         }
         if (claim.state === 'pending') return reply(c, { ok: false, error: 'internal_error' }, 503, { 'Retry-After': '1' });
@@ -86,12 +86,12 @@ export function createLeadHandler(deps: EdgeDeps) {
         await publisher.publish([mapped.event], [], meta);
       } catch (err) {
         if (key) await idempotency.release(claimKey, 'lead');
-        eventsTotal.inc({ source: SOURCE, status: 'failed' });
+        countEvents(SOURCE, 'failed');
         if (isRetriable(err)) return reply(c, { ok: false, error: 'internal_error' }, 503, { 'Retry-After': '2' });
         throw err;
       }
       if (key) await idempotency.complete(claimKey, 'lead', leadId);
-      eventsTotal.inc({ source: SOURCE, status: 'accepted' });
+      countEvents(SOURCE, 'accepted');
       log.info({ tenant_id: tenantId, lead_id: leadId, event_id: mapped.event.event_id, request_id: meta.requestId }, 'lead accepted');
       return reply(c, { ok: true, lead_id: leadId, deduplicated: false }, 201);
     } catch (err) {

@@ -7,7 +7,7 @@ import { isRetriable } from '../infra/errors.ts';
 import { parseJson, readBody } from './body.reader.ts';
 import { issuesToErrors, toCrmEvent } from './crm-event.mapper.ts';
 import type { EdgeDeps } from './edge.deps.ts';
-import { eventsTotal } from './edge.metrics.ts';
+import { countEvents } from './edge.metrics.ts';
 import { AcmeWebhookSchema, StandardWebhookSchema, type FieldError } from './envelope.schema.ts';
 import { bodyHash } from './idempotency.store.ts';
 import type { WebhookSource } from './webhook-sources.repository.ts';
@@ -54,7 +54,7 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
       ? verifyAcme({ signature: c.req.header('x-acme-signature'), timestamp }, body.raw, verifyOptions)
       : verifyStandard({ id: c.req.header('webhook-id'), timestamp, signature: c.req.header('webhook-signature') }, body.raw, verifyOptions);
     if (!verified.ok) {
-      eventsTotal.inc({ source: sourceLabel, status: 'unauthorized' });
+      countEvents(sourceLabel, 'unauthorized');
       return reply(c, errorBody(verified.reason, 'the webhook signature or timestamp did not verify'), 401);
     }
 
@@ -64,7 +64,7 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
     const json = parseJson(body.raw);
     if (!json.ok) {
       await dead('malformed_json');
-      eventsTotal.inc({ source: sourceLabel, status: 'invalid' });
+      countEvents(sourceLabel, 'invalid');
       return reply(c, errorBody('malformed_json', 'the body is not valid JSON'), 400);
     }
     const tsMs = Number(timestamp) > 1e12 ? Number(timestamp) : Number(timestamp) * 1000;
@@ -85,7 +85,7 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
       : mapped;
     if (!event.ok) {
       await dead('invalid_event', event.errors);
-      eventsTotal.inc({ source: sourceLabel, status: 'invalid' });
+      countEvents(sourceLabel, 'invalid');
       return reply(c, { ...errorBody('invalid_event', 'the webhook payload does not map to a CRM event'), errors: event.errors }, 422);
     }
 
@@ -93,7 +93,7 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
     const hash = bodyHash(body.raw);
     const claim = await idempotency.claim(claimKey, hash);
     if (claim.state === 'done') {
-      eventsTotal.inc({ source: sourceLabel, status: 'duplicate' });
+      countEvents(sourceLabel, 'duplicate');
       return reply(c, { ok: true, event_id: event.event.event_id, duplicate: true }, 200);
     }
     if (claim.state === 'pending') return reply(c, errorBody('conflict', 'this delivery is being accepted by a concurrent request; retry'), 409, { 'Retry-After': '1' });
@@ -101,12 +101,12 @@ export function createWebhookHandler(deps: EdgeDeps, fixedSource?: 'acme') {
       await publisher.publish([event.event], [], meta);
     } catch (err) {
       if (claim.state === 'claimed') await idempotency.release(claimKey, hash);
-      eventsTotal.inc({ source: sourceLabel, status: 'failed' });
+      countEvents(sourceLabel, 'failed');
       if (isRetriable(err)) return unavailable(c);
       throw err;
     }
     if (claim.state === 'claimed') await idempotency.complete(claimKey, hash, event.event.event_id);
-    eventsTotal.inc({ source: sourceLabel, status: 'accepted' });
+    countEvents(sourceLabel, 'accepted');
     return reply(c, { ok: true, event_id: event.event.event_id, duplicate: false }, 200);
   };
 }
