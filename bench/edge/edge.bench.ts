@@ -4,10 +4,12 @@
 //   3. the edge, 100-event POST /v1/events
 //   4. the edge, single events at 70% of (2)'s max rate: p99 at a sustainable load
 //   5. broker ceiling: Kafka's own ProducerPerformance (acks=all, 300-byte records) from the same jars
-// Reproduce: flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/edge/edge.bench.ts [--duration 10] [--processes N]
-// --processes N: the edge runs as N processes (EDGE_PROCESSES) and the bare Hono ceiling as N processes too.
+// Reproduce: flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/edge/edge.bench.ts [--duration 10] [--processes N] [--connections 32,64,128]
+// --processes N (default: one per core): the edge runs as N processes (EDGE_PROCESSES) and the bare Hono ceiling as N
+// processes too. --connections: each maximum is the best over these closed-loop connection counts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
@@ -27,7 +29,8 @@ const DURATION = Number(arg('duration', '10')); // seconds per autocannon run
 // connections / latency until the CPU runs out. One count would measure the edge's latency, not its capacity.
 const CONNECTIONS = arg('connections', '32,64,128').split(',').map(Number).filter((n) => n > 0);
 const PERF_RECORDS = Number(arg('perf-records', '500000'));
-const PROCESSES = Number(arg('processes', '1')); // edge processes, and bare-route processes: the ratio compares like with like
+// edge processes, and bare-route processes (the ratio compares like with like); default one per core, as deployed
+const PROCESSES = Number(arg('processes', String(availableParallelism())));
 const BARE_PORT = 3901;
 const EDGE_PORT = 3902;
 const cfg = loadConfig(process.env);
@@ -146,7 +149,7 @@ try {
 
   // Warm-up of every edge process: connections are spread over them, so one more short run.
   if (PROCESSES > 1) await cannon('warm-up (edge, 3 s)', `http://127.0.0.1:${EDGE_PORT}/v1/events`, batchBodies, 100, auth, CONNECTIONS[0]!, undefined, 3);
-  const loadAverage = (await import('node:os')).loadavg()[0]!;
+  const loadAverage = loadavg()[0]!;
   console.log(`\nedge benchmark: ${DURATION} s per run, ${CONNECTIONS.join('/')} connections (best of each), ${PROCESSES} edge process(es) and ${PROCESSES} bare-route process(es), ${new Date().toISOString()}, load average ${loadAverage.toFixed(2)}`);
   const sweep = async (name: string, url: string, bodies: string[], eventsPerRequest: number, headers: Record<string, string>): Promise<{ best: Run; runs: Run[] }> => {
     const runs: Run[] = [];
@@ -172,7 +175,7 @@ try {
     `p99 at 70% of max single-event rate:    ${paced.p99} ms  (goal <= 50 ms)  ${paced.rps.toFixed(0)} req/s offered over ${paced.connections} connections`,
   ];
   console.log(`\n${summary.join('\n')}`);
-  const command = `flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/edge/edge.bench.ts --duration ${DURATION} --connections ${CONNECTIONS.join(',')}${PROCESSES > 1 ? ` --processes ${PROCESSES}` : ''}`;
+  const command = `flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/edge/edge.bench.ts --duration ${DURATION} --connections ${CONNECTIONS.join(',')} --processes ${PROCESSES}`;
   console.log(`\nreproduce: ${command}`);
   const report = { at: new Date().toISOString(), durationS: DURATION, connections: CONNECTIONS, processes: PROCESSES, loadAverage, runs: [...bareSweep.runs, ...singleSweep.runs, ...batchSweep.runs, paced], best: { bare, single, batch }, broker, ratios: { singleRatio, batchRatio, pacedP99: paced.p99 }, command };
   writeFileSync(path.join(PROJECT_ROOT, 'bench', 'edge', 'last-run.json'), `${JSON.stringify(report, null, 2)}\n`);
