@@ -27,6 +27,8 @@ declare module 'hono' {
   interface ContextVariableMap {
     /** headers for this request's reply, set before the route answers (request id, rate limit) */
     replyHeaders: Record<string, string>;
+    /** the reply reply() made, which already carries them */
+    replied: Response;
   }
 }
 
@@ -37,8 +39,6 @@ export function setReplyHeader(c: Context, name: string, value: string): void {
   else c.set('replyHeaders', { [name]: value });
 }
 
-const replies = new WeakSet<Response>();
-
 /**
  * A JSON reply with this request's headers, as a Response whose headers are a plain object: @hono/node-server writes
  * those straight to writeHead. c.header() and c.json() with several headers build an undici Headers instead
@@ -46,14 +46,14 @@ const replies = new WeakSet<Response>();
  */
 export function reply(c: Context, body: unknown, status: number, headers?: Record<string, string>): Response {
   const res = new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...c.get('replyHeaders'), ...headers } });
-  replies.add(res);
+  c.set('replied', res);
   return res;
 }
 
 /** Adds this request's headers to a reply not made by reply() (an error, a 404, the docs). */
 export function addReplyHeaders(c: Context): void {
   const headers = c.get('replyHeaders');
-  if (!headers || replies.has(c.res)) return;
+  if (!headers || c.get('replied') === c.res) return;
   for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
 }
 
