@@ -47,7 +47,7 @@ const EnvSchema = z.object({
   EDGE_PRODUCE_TIMEOUT_MS: positiveInt.default(5_000), // past this a request answers 503 (never 2xx)
   EDGE_LINGER_MS: z.coerce.number().int().min(0).default(2), // concurrent requests share one produce batch
   EDGE_BATCH_MAX_MESSAGES: positiveInt.default(2_000), // flush a produce batch early at this many messages
-  EDGE_PRODUCERS: positiveInt.max(16).default(3), // idempotent producers, one batch in flight each (kafkajs allows one per producer)
+  EDGE_PRODUCERS: positiveInt.max(16).default(1), // idempotent producers, one batch in flight each (kafkajs allows one per producer); 1 per process measured best on 2 cores (README)
   EDGE_PROCESSES: positiveInt.max(64).default(1), // `inflow start edge` processes sharing HTTP_PORT (node:cluster); 1 = this process
   EDGE_IDEMPOTENCY_TTL_S: positiveInt.default(86_400), // edge dedup window (the worker's window is the truth)
   EDGE_RATE_LIMIT_PER_S: positiveInt.default(1_000), // requests per second per API key (GCRA)

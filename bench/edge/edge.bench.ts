@@ -151,14 +151,24 @@ try {
   if (PROCESSES > 1) await cannon('warm-up (edge, 3 s)', `http://127.0.0.1:${EDGE_PORT}/v1/events`, batchBodies, 100, auth, CONNECTIONS[0]!, undefined, 3);
   const loadAverage = loadavg()[0]!;
   console.log(`\nedge benchmark: ${DURATION} s per run, ${CONNECTIONS.join('/')} connections (best of each), ${PROCESSES} edge process(es) and ${PROCESSES} bare-route process(es), ${new Date().toISOString()}, load average ${loadAverage.toFixed(2)}`);
-  const sweep = async (name: string, url: string, bodies: string[], eventsPerRequest: number, headers: Record<string, string>): Promise<{ best: Run; runs: Run[] }> => {
-    const runs: Run[] = [];
-    for (const c of CONNECTIONS) runs.push(await cannon(name, url, bodies, eventsPerRequest, headers, c));
-    return { best: runs.reduce((a, b) => (b.eventsPerSec > a.eventsPerSec ? b : a)), runs };
+  type Target = { name: string; url: string; bodies: string[]; eventsPerRequest: number; headers: Record<string, string> };
+  const best = (runs: Run[]) => runs.reduce((a, b) => (b.eventsPerSec > a.eventsPerSec ? b : a));
+  /** Every target at each count in turn (bare, edge, bare, edge, ...): a machine whose speed drifts during the run
+   *  shifts both sides of a ratio alike, instead of whichever ran second. */
+  const sweep = async (targets: Target[]): Promise<{ best: Run; runs: Run[] }[]> => {
+    const runs = targets.map(() => [] as Run[]);
+    for (const c of CONNECTIONS) {
+      for (const [i, t] of targets.entries()) runs[i]!.push(await cannon(t.name, t.url, t.bodies, t.eventsPerRequest, t.headers, c));
+    }
+    return runs.map((r) => ({ best: best(r), runs: r }));
   };
-  const bareSweep = await sweep('bare Hono route, 1 event', `http://127.0.0.1:${BARE_PORT}/bare`, singleBodies, 1, {});
-  const singleSweep = await sweep('edge /v1/events, 1 event', `http://127.0.0.1:${EDGE_PORT}/v1/events`, singleBodies, 1, auth);
-  const batchSweep = await sweep('edge /v1/events, 100 events', `http://127.0.0.1:${EDGE_PORT}/v1/events`, batchBodies, 100, auth);
+  const [bareSweep, singleSweep] = await sweep([
+    { name: 'bare Hono route, 1 event', url: `http://127.0.0.1:${BARE_PORT}/bare`, bodies: singleBodies, eventsPerRequest: 1, headers: {} },
+    { name: 'edge /v1/events, 1 event', url: `http://127.0.0.1:${EDGE_PORT}/v1/events`, bodies: singleBodies, eventsPerRequest: 1, headers: auth },
+  ]) as [{ best: Run; runs: Run[] }, { best: Run; runs: Run[] }];
+  const [batchSweep] = await sweep([
+    { name: 'edge /v1/events, 100 events', url: `http://127.0.0.1:${EDGE_PORT}/v1/events`, bodies: batchBodies, eventsPerRequest: 100, headers: auth },
+  ]) as [{ best: Run; runs: Run[] }];
   const [bare, single, batch] = [bareSweep.best, singleSweep.best, batchSweep.best];
   // The paced run offers 70% of the best single rate over the fewest connections that carried that much closed-loop:
   // autocannon paces each connection by a per-second quota, so surplus connections only add bursts at each tick.
