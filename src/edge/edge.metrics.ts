@@ -45,18 +45,22 @@ export const rateLimited = new Counter({
 });
 
 // The labelled children are kept: prom-client hashes the label object on every inc/observe otherwise, per request.
-const latencyChildren = new Map<string, { observe(v: number): void }>();
-export function observeLatency(route: string, code: number, seconds: number): void {
-  const key = `${route} ${code}`;
-  let child = latencyChildren.get(key);
-  if (!child) latencyChildren.set(key, (child = latencySeconds.labels(route, String(code))));
-  child.observe(seconds);
+function childCache<C>(make: (a: string, b: string) => C): (a: string, b: string) => C {
+  const children = new Map<string, C>();
+  return (a, b) => {
+    const key = `${a}\u001f${b}`;
+    let child = children.get(key);
+    if (!child) children.set(key, (child = make(a, b)));
+    return child;
+  };
 }
 
-const eventChildren = new Map<string, { inc(n?: number): void }>();
+const latencyChild = childCache((route, code) => latencySeconds.labels(route, code));
+export function observeLatency(route: string, code: number, seconds: number): void {
+  latencyChild(route, String(code)).observe(seconds);
+}
+
+const eventsChild = childCache((source, status) => eventsTotal.labels(source, status));
 export function countEvents(source: string, status: 'accepted' | 'duplicate' | 'invalid' | 'failed' | 'unauthorized', n = 1): void {
-  const key = `${source} ${status}`;
-  let child = eventChildren.get(key);
-  if (!child) eventChildren.set(key, (child = eventsTotal.labels(source, status)));
-  child.inc(n);
+  eventsChild(source, status).inc(n);
 }
