@@ -16,8 +16,10 @@ program
     const { up, status } = await import('./stack/stack.ts');
     const cfg = config();
     console.log(`inflow up (data in ${cfg.dataDir})`);
+    const { describeDiskFree, diskFree } = await import('./stack/disk.ts');
     const result = await up(cfg, say);
     printStatus(await status(cfg));
+    console.log(`\n  ${describeDiskFree(diskFree(cfg.dataDir))}`);
     console.log(
       `\nmigrations applied: ${result.migrations.length ? result.migrations.join(', ') : 'none pending'}; ` +
         `clickhouse: ${Array.isArray(result.clickhouseMigrations) ? result.clickhouseMigrations.join(', ') || 'none pending' : result.clickhouseMigrations}; ` +
@@ -50,9 +52,15 @@ program
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
     const { status } = await import('./stack/stack.ts');
-    const rows = await status(config());
+    const { describeDiskFree, diskFree } = await import('./stack/disk.ts');
+    const cfg = config();
+    const rows = await status(cfg);
+    const disk = diskFree(cfg.dataDir);
     if (opts.json) console.log(JSON.stringify(rows, null, 2));
-    else printStatus(rows);
+    else {
+      printStatus(rows);
+      console.log(`\n  ${describeDiskFree(disk)}`);
+    }
     if (rows.some((r) => !r.healthy)) process.exitCode = 1;
   });
 

@@ -14,6 +14,7 @@ import { OUTCOME_COLUMNS, toRowLine, type OutcomeRecord } from '../../src/analyt
 import { sinkMetrics } from '../../src/analytics/sink.metrics.ts';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
 import { createClickHouse } from '../../src/infra/clickhouse.ts';
+import { deleteBenchTopics } from '../bench.cleanup.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
 import { createLogger } from '../../src/infra/logger.ts';
 import { migrateClickHouse } from '../../src/migrate/clickhouse.migrate.ts';
@@ -119,4 +120,5 @@ const report = {
 };
 console.log(JSON.stringify(report, null, 2));
 await ch.close();
+await deleteBenchTopics(kafka, [prefix]);
 process.exit(0);

@@ -15,8 +15,11 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { createApiKey } from '../../src/accounts/api-keys.ts';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
-import { createKafka, ensureTopics } from '../../src/infra/kafka.ts';
+import { createKafka, ensureTopics, loadTopicDefinitions } from '../../src/infra/kafka.ts';
 import { createPostgres } from '../../src/infra/postgres.ts';
+import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
+import { registerSchemas } from '../../src/schemas/schema-files.ts';
+import { deleteBenchTenants, deleteBenchTopics } from '../bench.cleanup.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -35,6 +38,9 @@ const BARE_PORT = 3901;
 const EDGE_PORT = 3902;
 const cfg = loadConfig(process.env);
 const tenant = `bench-edge-${Date.now().toString(36)}`;
+// The edge produces to topics of its own (deleted at the end): a run sends millions of events, which the shared
+// crm.events would keep for its 7-day retention.
+const PREFIX = `${tenant}.`;
 
 let seq = 0;
 function event(): Record<string, unknown> {
@@ -127,14 +133,17 @@ try {
   const kafka = createKafka(cfg);
   const admin = kafka.admin();
   await admin.connect();
-  const perfTopic = `${cfg.KAFKA_TOPIC_PREFIX}bench.edge.producer-perf`;
+  const perfTopic = `${PREFIX}bench.edge.producer-perf`;
+  await ensureTopics(admin, loadTopicDefinitions(), PREFIX);
   await ensureTopics(admin, [{ name: perfTopic, partitions: 6, retention_ms: 3_600_000, cleanup_policy: 'delete' }]); // same partitions as crm.events
   await admin.disconnect();
+  await registerSchemas(createSchemaRegistry(cfg.SCHEMA_REGISTRY_URL), PREFIX);
 
   children.push(start(process.execPath, ['--import', 'tsx', 'bench/edge/bare.server.ts', String(BARE_PORT), String(PROCESSES)], {}));
   children.push(
     start(process.execPath, ['bin/inflow.mjs', 'start', 'edge'], {
       HTTP_PORT: String(EDGE_PORT),
+      KAFKA_TOPIC_PREFIX: PREFIX,
       LOG_LEVEL: 'warn',
       EDGE_PROCESSES: String(PROCESSES),
       EDGE_RATE_LIMIT_PER_S: '1000000', // the benchmark measures throughput, not the limiter
@@ -190,5 +199,14 @@ try {
   const report = { at: new Date().toISOString(), durationS: DURATION, connections: CONNECTIONS, processes: PROCESSES, loadAverage, runs: [...bareSweep.runs, ...singleSweep.runs, ...batchSweep.runs, paced], best: { bare, single, batch }, broker, ratios: { singleRatio, batchRatio, pacedP99: paced.p99 }, command };
   writeFileSync(path.join(PROJECT_ROOT, 'bench', 'edge', 'last-run.json'), `${JSON.stringify(report, null, 2)}\n`);
 } finally {
-  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 10_000).unref();
+  })));
+  await deleteBenchTopics(createKafka(cfg), [PREFIX]);
+  const sql = createPostgres(cfg, { max: 1 });
+  await deleteBenchTenants(sql, tenant);
+  await sql.end();
 }

@@ -15,6 +15,7 @@ import { ensureTenant } from '../../src/accounts/api-keys.ts';
 import { loadConfig } from '../../src/config.ts';
 import { cpuPerEvent, cpuSnapshot } from './cpu.ts';
 import { leads } from './lead.events.ts';
+import { deleteBenchTenants, deleteBenchTopics } from '../bench.cleanup.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
 import { createLogger } from '../../src/infra/logger.ts';
 import { copyField, createPostgres } from '../../src/infra/postgres.ts';
@@ -177,12 +178,9 @@ const report = {
   exactly_once_cost_vs_at_least_once: Number((1 - exactlyOnce.events_per_s / atLeastOnce.events_per_s).toFixed(3)),
 };
 console.log(JSON.stringify(report, null, 2));
-// the private topics of every drain (backlogs, outcomes, changes) are not kept
-const admin = kafka.admin();
-await admin.connect();
-const ours = (await admin.listTopics()).filter((t) => t.startsWith(`bench-eo-${run}-`) || t.startsWith(`bench-alo-${run}-`));
-await admin.deleteTopics({ topics: ours, timeout: 10_000 }).catch(() => undefined);
-await admin.disconnect();
+// the private topics of every drain (backlogs, outcomes, changes) and the tenants' rows are not kept
+await deleteBenchTopics(kafka, [`bench-eo-${run}-`, `bench-alo-${run}-`]);
+for (const t of Object.values(tenants)) await deleteBenchTenants(sql, t);
 await sql.end({ timeout: 5 });
 redis.disconnect();
 process.exit(0);

@@ -14,6 +14,7 @@ import { ensureTenant } from '../../src/accounts/api-keys.ts';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
 import { cpuBetween, cpuSnapshot } from './cpu.ts';
 import { leads } from './lead.events.ts';
+import { deleteBenchTenants, deleteBenchTopics } from '../bench.cleanup.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
 import { createPostgres } from '../../src/infra/postgres.ts';
 import { encode } from '../../src/schemas/avro.codec.ts';
@@ -102,5 +103,7 @@ for (const [i, r] of args.runs.split(',').entries()) {
   console.error(JSON.stringify(results.at(-1)));
 }
 console.log(JSON.stringify({ at: new Date().toISOString(), events: N, batch: Number(args.batch), cpus: os.cpus().length, results }, null, 2));
+await deleteBenchTopics(kafka, [`bench-pool-${run}-`]);
+await deleteBenchTenants(sql, `bench-pool-${run}-`);
 await sql.end({ timeout: 5 });
 process.exit(0);

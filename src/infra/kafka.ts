@@ -92,3 +92,14 @@ async function createMissingTopics(admin: Admin, topics: TopicDefinition[], pref
   await admin.createTopics({ topics: missing, waitForLeaders: true });
   return missing.map((t) => t.topic);
 }
+
+/**
+ * Deletes every topic whose name starts with `prefix` (a bench's or a test run's private topics): they are kept for
+ * their retention otherwise, and a few benchmark runs leave tens of GB on the broker's disk. Returns the names deleted.
+ */
+export async function deleteTopicsWithPrefix(admin: Admin, prefix: string): Promise<string[]> {
+  if (prefix === '') throw new Error('deleteTopicsWithPrefix: an empty prefix would delete every topic');
+  const ours = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (ours.length > 0) await admin.deleteTopics({ topics: ours, timeout: 30_000 });
+  return ours;
+}
