@@ -3,7 +3,7 @@
 // Two COPY baselines: `leads` rows only (one connection, as since session 1), and every row the exactly-once worker
 // wrote (`leads`, `leads_raw`, `processed_events`, read back from the first exactly-once round) split over as many
 // connections as the worker has consumers, one transaction each: the same rows, the same tables, the same resources.
-//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 500] [--warmup 4000] [--rounds 2]
+//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 500] [--warmup 4000] [--rounds 2] [--partitions-concurrently 3]
 // A warm-up drain per mode (JIT, connections, partitions) is not measured; then `rounds` pairs in alternating order
 // (EO, ALO / ALO, EO ...), so neither mode always runs first; each mode's rate is its events over its seconds.
 // Uses the test database (inflow_test) and Redis db 1 by default, private topics and tenants; prints a JSON report.
@@ -25,22 +25,23 @@ import { enrich } from '../../src/pipeline/enrich.step.ts';
 import { TABLES } from '../../src/pipeline/entities.repository.ts';
 import type { CrmEvent } from '../../src/pipeline/event.types.ts';
 import { normalizeEvent } from '../../src/pipeline/normalize.step.ts';
-import { createWorker } from '../../src/pipeline/worker.ts';
+import { createWorker, DEFAULT_PARTITIONS_CONCURRENTLY } from '../../src/pipeline/worker.ts';
 import type { ApplyMode } from '../../src/pipeline/apply.step.ts';
 import { encode } from '../../src/schemas/avro.codec.ts';
 import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
 import { registerSchemas, schemaType, subjectFor } from '../../src/schemas/schema-files.ts';
 import { testEnv } from '../../test/support/test-env.ts';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: '500' }, warmup: { type: 'string', default: '4000' }, rounds: { type: 'string', default: '2' } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: '500' }, warmup: { type: 'string', default: '4000' }, rounds: { type: 'string', default: '2' }, 'partitions-concurrently': { type: 'string', default: String(DEFAULT_PARTITIONS_CONCURRENTLY) } } });
 const WARMUP = Number(args.warmup);
 const ROUNDS = Number(args.rounds);
 const N = Number(args.events);
 const CONCURRENCY = Number(args.concurrency);
 const BATCH = Number(args.batch);
+const PARTITIONS_CONCURRENTLY = Number(args['partitions-concurrently']);
 const cfg = loadConfig({ ...process.env, ...testEnv(), LOG_LEVEL: 'warn' });
 const logger = createLogger(cfg);
-const sql = createPostgres(cfg, { max: CONCURRENCY + 4 });
+const sql = createPostgres(cfg, { max: CONCURRENCY * PARTITIONS_CONCURRENTLY + 4 });
 const redis = createRedis(cfg);
 const registry = createSchemaRegistry(cfg.SCHEMA_REGISTRY_URL);
 const kafka = createKafka(cfg);
@@ -76,7 +77,7 @@ async function drain(prefix: string, events: CrmEvent[], mode: ApplyMode) {
   const topics = await topicsFor(prefix);
   const worker = createWorker(
     { kafka, sql, redis: mode === 'exactly-once' ? redis : null, registry, logger },
-    { groupId: `${prefix}bench`, topic: topics.events, emit: topics, namespace: prefix, geoip: true, concurrency: CONCURRENCY, batchSize: BATCH, mode },
+    { groupId: `${prefix}bench`, topic: topics.events, emit: topics, namespace: prefix, geoip: true, concurrency: CONCURRENCY, batchSize: BATCH, partitionsConcurrently: PARTITIONS_CONCURRENTLY, mode },
   );
   const total = () => Object.values(worker.status().processed).reduce((a, b) => a + b, 0);
   await worker.start();
@@ -172,7 +173,7 @@ const copyAll = await copyWorkerRows(`${tenants.eo}-r0`, `${tenants.copy}-all`, 
 const exactlyOnce = overall('exactly-once');
 const atLeastOnce = overall('at-least-once');
 const report = {
-  at: new Date().toISOString(), events: N, concurrency: CONCURRENCY, batch: BATCH, warmup: WARMUP, rounds: ROUNDS, copy, copyAll, exactlyOnce, atLeastOnce,
+  at: new Date().toISOString(), events: N, concurrency: CONCURRENCY, partitions_concurrently: PARTITIONS_CONCURRENTLY, batch: BATCH, warmup: WARMUP, rounds: ROUNDS, copy, copyAll, exactlyOnce, atLeastOnce,
   exactly_once_vs_copy_leads: Number((exactlyOnce.events_per_s / copy.rows_per_s).toFixed(3)),
   exactly_once_vs_copy_all: Number((exactlyOnce.events_per_s / copyAll.events_per_s).toFixed(3)),
   exactly_once_cost_vs_at_least_once: Number((1 - exactlyOnce.events_per_s / atLeastOnce.events_per_s).toFixed(3)),

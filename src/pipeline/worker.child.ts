@@ -19,7 +19,7 @@ const logger = createLogger(cfg).child({ worker: init.index, pid: process.pid })
 const shutdown = createShutdown(logger);
 const tracing = startTracing(cfg);
 shutdown.add('tracing', tracing.stop);
-const sql = createPostgres(cfg, { applicationName: `inflow-worker-${init.index}`, max: 3 }); // the batch transaction, maintenance, spare
+const sql = createPostgres(cfg, { applicationName: `inflow-worker-${init.index}`, max: cfg.WORKER_PARTITIONS_PER_CONSUMER + 2 }); // a transaction per partition in flight, maintenance, spare
 shutdown.add('postgres', () => sql.end({ timeout: 5 }));
 const redis = createRedis(cfg);
 shutdown.add('redis', () => void redis.disconnect());

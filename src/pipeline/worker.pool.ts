@@ -58,6 +58,7 @@ export function workerOptionsFrom(cfg: Config): WorkerOptions {
     topic: topicName(cfg, 'crm.events'),
     emit: { outcomes: topicName(cfg, 'crm.outcomes'), changes: topicName(cfg, 'crm.changes'), dlq: topicName(cfg, 'crm.events.dlq') },
     batchSize: cfg.WORKER_BATCH_SIZE,
+    partitionsConcurrently: cfg.WORKER_PARTITIONS_PER_CONSUMER,
     fetchMinBytes: cfg.WORKER_FETCH_MIN_BYTES,
     fetchMaxWaitMs: cfg.WORKER_FETCH_MAX_WAIT_MS,
     dedupWindowDays: cfg.DEDUP_WINDOW_DAYS,

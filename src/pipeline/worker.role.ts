@@ -17,7 +17,7 @@ const start: StartRole = async ({ cfg, logger, shutdown, http, options }) => {
   const concurrency = options.concurrency ?? cfg.WORKER_CONCURRENCY;
   const inline = cfg.WORKER_POOL === 'inline';
   // inline: one connection per consumer for its batch transaction, plus the routes and maintenance; processes: routes only
-  const sql = createPostgres(cfg, { applicationName: 'inflow-worker', max: inline ? concurrency + 2 : 3 });
+  const sql = createPostgres(cfg, { applicationName: 'inflow-worker', max: inline ? concurrency * cfg.WORKER_PARTITIONS_PER_CONSUMER + 2 : 3 });
   shutdown.add('worker.postgres', () => sql.end({ timeout: 5 }));
   const kafka = createKafka(cfg, logger, `${cfg.KAFKA_CLIENT_ID}-worker`);
   const registry = createSchemaRegistry(cfg.SCHEMA_REGISTRY_URL);
