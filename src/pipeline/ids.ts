@@ -1,11 +1,11 @@
 // Deterministic ids: the same input always gets the same outcome_id / change_id, so a re-emission is recognisable
 // downstream (ClickHouse keeps one row per outcome_id) and a crash between produce and commit costs nothing.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Position } from './event.types.ts';
 
 /** A UUID-shaped sha256 of the parts (version nibble 8: "custom"). */
 export function deterministicId(...parts: (string | number)[]): string {
-  const h = createHash('sha256').update(parts.join('\u001f')).digest('hex');
+  const h = hash('sha256', parts.join('\u001f'), 'hex'); // one-shot: half the cost of a createHash() object per id
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 

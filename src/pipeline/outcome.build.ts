@@ -1,5 +1,5 @@
 // Building the Outcome and Change records of one event. Pure.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Change, CrmEvent, EntityType, Outcome, OutcomeStatus, Position } from './event.types.ts';
 import { changeId, outcomeId } from './ids.ts';
 import type { InMessage } from './prepare.step.ts';
@@ -11,7 +11,11 @@ export function traceIdOf(traceparent: string | null | undefined): string | null
 
 function hashPii(salt: Buffer | undefined, value: string | null | undefined): string | null {
   if (!salt || !value) return null;
-  return createHash('sha256').update(salt).update(value).digest('hex');
+  // sha256(salt bytes + UTF-8 value) in one shot: a createHash() object per value cost twice as much
+  const bytes = Buffer.allocUnsafe(salt.length + Buffer.byteLength(value));
+  salt.copy(bytes, 0);
+  bytes.write(value, salt.length);
+  return hash('sha256', bytes, 'hex');
 }
 
 const positionOf = (m: InMessage): Position => ({ topic: m.topic, partition: m.partition, offset: m.offset });

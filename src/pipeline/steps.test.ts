@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toEffect } from './effect.step.ts';
 import { enrich, parseUserAgent } from './enrich.step.ts';
 import type { CrmEvent } from './event.types.ts';
 import { bucketOf, outcomeId } from './ids.ts';
 import { normalizeCountry, normalizeEmail, normalizeEvent, normalizePhone } from './normalize.step.ts';
-import { traceIdOf } from './outcome.build.ts';
+import { eventOutcome, traceIdOf } from './outcome.build.ts';
 import { tenantFromKey } from './prepare.step.ts';
 import { applyRules } from './rules.step.ts';
 
@@ -98,6 +99,18 @@ describe('ids and buckets', () => {
     const at = { topic: 'crm.events', partition: 1, offset: '5' };
     expect(outcomeId('t', 'e', 'duplicate', at)).not.toBe(outcomeId('t', 'e', 'duplicate', { ...at, offset: '6' }));
     expect(outcomeId('t', 'e', 'applied')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+  it('keeps the ids and PII hashes stored downstream: sha256 of the same bytes as ever', () => {
+    // outcome ids key ClickHouse's dedup and PII hashes are joined on: a faster hash call must not change one bit
+    const h = createHash('sha256').update(['t', 'e', 'applied'].join('\u001f')).digest('hex');
+    expect(outcomeId('t', 'e', 'applied')).toBe(`${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`);
+    const salt = Buffer.from('s3cr3t-salt-ü');
+    const msg = { topic: 'crm.events', partition: 0, offset: '1', key: null, value: null, headers: {} };
+    const event = leadEvent({ lead: { ...leadEvent().lead!, email: 'jöhn@example.com', phone: '+447946000000' } });
+    const o = eventOutcome({ event, msg, status: 'applied', salt, processedAt: 0 });
+    expect(o.email_hash).toBe(createHash('sha256').update(salt).update('jöhn@example.com').digest('hex'));
+    expect(o.phone_hash).toBe(createHash('sha256').update(salt).update('+447946000000').digest('hex'));
+    expect(eventOutcome({ event, msg, status: 'applied', processedAt: 0 }).email_hash).toBeNull();
   });
   it('buckets by the UTC day of occurred_at', () => expect(bucketOf(Date.parse('2026-11-20T23:59:59.999Z'))).toBe('2026-11-20'));
   it('reads the trace id of a W3C traceparent and the tenant of a key', () => {

@@ -12,6 +12,20 @@ describe('Confluent wire format', () => {
     expect(type.fromBuffer(buf.subarray(5))).toEqual({ a: 'x' });
   });
 
+  it('encodes records of any size, each into bytes of its own (the scratch buffer grows, nothing is shared)', () => {
+    const sizes = [0, 1, 63, 64, 1_000, 70_000, 300_000, 5];
+    const bufs = sizes.map((n) => encode(type, 7, { a: 'é'.repeat(n) }));
+    bufs.forEach((buf, i) => {
+      expect(readSchemaId(buf)).toBe(7);
+      expect(type.fromBuffer(buf.subarray(5))).toEqual({ a: 'é'.repeat(sizes[i]!) });
+      expect(buf.length).toBe(5 + type.toBuffer({ a: 'é'.repeat(sizes[i]!) }).length);
+    });
+  });
+
+  it('throws on a value its type cannot write, as toBuffer() does', () => {
+    expect(() => encode(type, 7, { a: 42 })).toThrow();
+  });
+
   it('rejects bytes that are not in the wire format', () => {
     expect(() => readSchemaId(Buffer.from('{"json":true}'))).toThrow(WireFormatError);
   });
