@@ -30,6 +30,7 @@ const shapes: Message[] = [
   { value: Buffer.alloc(0) },
   { key: 'ünïcødé:☃', value: 'é'.repeat(300), headers: { traceparent: '00-abc-def-01', request_id: Buffer.from('r-1') } },
   { key: 'k', value: Buffer.alloc(70_000, 1), headers: { multi: ['a', Buffer.from('b'), 'ccc'] } },
+  { key: '', value: '', headers: { 'ключ': 'значение ☃', '': '' } },
   { key: 'ts', value: 'v', timestamp: String(now + 1234) },
   { key: 'ts2', value: 'v', timestamp: now - 5 },
 ];
