@@ -64,7 +64,7 @@ async function drain(pool: string, concurrency: number, index: number) {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'inflow.mjs'), 'start', 'worker', '--concurrency', String(concurrency)], {
     cwd: PROJECT_ROOT,
     env: { ...env, KAFKA_TOPIC_PREFIX: prefix, HTTP_PORT: String(await freePort()), WORKER_POOL: pool, WORKER_GEOIP: 'on', WORKER_BATCH_SIZE: args.batch },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 2, 'inherit'], // the children's logs to stderr: stdout is the JSON report alone
   });
   const exited = new Promise((r) => child.once('exit', r));
   const load = os.loadavg()[0]!;
