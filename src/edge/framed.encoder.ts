@@ -3,6 +3,7 @@
 // message keeps its bytes until kafkajs has sent them; a full slab is simply left to the GC.
 import type avro from 'avsc';
 import { encode } from '../schemas/avro.codec.ts';
+import { avroWriterFor } from '../schemas/avro.writer.ts';
 
 const SLAB_BYTES = 64 * 1024; // ~150 CrmEvents per slab
 const MIN_FREE = 1024; // below this, start a new slab rather than try and fail
@@ -12,6 +13,7 @@ export type FramedEncoder = (value: unknown) => Buffer;
 export function createFramedEncoder(type: avro.Type, schemaId: number): FramedEncoder {
   let slab = Buffer.allocUnsafe(SLAB_BYTES);
   let used = 0;
+  const write = avroWriterFor(type);
   return (value) => {
     if (SLAB_BYTES - used < MIN_FREE) {
       slab = Buffer.allocUnsafe(SLAB_BYTES);
@@ -20,7 +22,7 @@ export function createFramedEncoder(type: avro.Type, schemaId: number): FramedEn
     const start = used;
     slab[start] = 0;
     slab.writeUInt32BE(schemaId, start + 1);
-    const end = type.encode(value, slab, start + 5); // negative: that many bytes short
+    const end = write ? write(value, slab, start + 5) : type.encode(value, slab, start + 5); // negative: too short
     if (end >= 0) {
       used = end;
       return slab.subarray(start, end);

@@ -1,6 +1,7 @@
 // Avro in the Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body.
 // Decoding resolves the writer's schema (looked up by id) to the reader's, so v1 and v2 events decode alike.
 import avro from 'avsc';
+import { avroWriterFor } from './avro.writer.ts';
 import type { SchemaRegistry } from './registry.client.ts';
 
 const MAGIC = 0;
@@ -21,8 +22,9 @@ export function parseSchema(schema: object | string): avro.Type {
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
 export function encode(type: avro.Type, schemaId: number, value: unknown): Buffer {
+  const write = avroWriterFor(type); // compiled for the type when it can be (src/schemas/avro.writer.ts), else avsc
   for (;;) {
-    const end = type.encode(value, scratch, 5);
+    const end = write ? write(value, scratch, 5) : type.encode(value, scratch, 5);
     if (end > 0) {
       const out = Buffer.allocUnsafe(end);
       scratch.copy(out, 5, 5, end);
@@ -30,7 +32,7 @@ export function encode(type: avro.Type, schemaId: number, value: unknown): Buffe
       out.writeUInt32BE(schemaId, 1);
       return out;
     }
-    // a negative answer is how many bytes were missing (encode() validates nothing: toBuffer() did not either)
+    // too small: avsc answers minus the bytes missing, the compiled writer -1 (either throws on an invalid value)
     scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
   }
 }
