@@ -14,6 +14,7 @@ import type avro from 'avsc';
 export type AvroWriter = (value: unknown, buf: Buffer, pos: number) => number;
 
 class Unsupported extends Error {}
+type NodeBuffer = Buffer & { utf8Write(s: string, offset: number, length: number): number };
 
 /** Zigzag varint as avsc writes it: integer arithmetic under 2^30, float arithmetic above (up to 2^53). */
 function writeLong(buf: Buffer, pos: number, n: number): number {
@@ -54,7 +55,7 @@ function writeString(buf: Buffer, pos: number, s: string): number {
   const len = Buffer.byteLength(s);
   if (pos + 10 + len > buf.length) return -1;
   pos = writeLong(buf, pos, len);
-  buf.utf8Write(s, pos, len);
+  (buf as NodeBuffer).utf8Write(s, pos, len); // Node's own, without Buffer#write's argument juggling
   return pos + len;
 }
 
