@@ -6,7 +6,7 @@ import { readSchema, subjectFor } from '../schemas/schema-files.ts';
 import type { BatchingProducer, ProduceMessage } from './batching.producer.ts';
 import { crmEventType, type CrmEvent } from './crm-event.mapper.ts';
 import { dlqTotal } from './edge.metrics.ts';
-import { createFramedEncoder, type FramedEncoder } from './framed.encoder.ts';
+import { createFramedEncoder, type FramedEncoder } from '../schemas/framed.encoder.ts';
 import type { FieldError } from './envelope.schema.ts';
 
 export interface DlqRecord {

@@ -1,7 +1,7 @@
 // The outcome and change records in the bytes they are produced as (Confluent framing, Avro body). The applier encodes
 // them before its transaction so processed_events can keep exactly those bytes: a redelivery re-emits the original
 // records byte for byte, and the hot path stores compact binary instead of JSON it would have to escape and parse.
-import { encode } from '../schemas/avro.codec.ts';
+import { createFramedEncoder, type FramedEncoder } from '../schemas/framed.encoder.ts';
 import type { SchemaRegistry } from '../schemas/registry.client.ts';
 import { readSchema, schemaType, subjectFor } from '../schemas/schema-files.ts';
 import type { Change, Outcome } from './event.types.ts';
@@ -27,23 +27,25 @@ export const decodeOutcomeRecord = (framed: Buffer): Outcome => outcomeType.from
 export const decodeChangeRecord = (framed: Buffer): Change => changeType.fromBuffer(framed.subarray(5)) as Change;
 
 export function createRecordEncoder(deps: { registry: SchemaRegistry }, topics: { outcomes: string; changes: string }): RecordEncoder {
-  let ids: { outcome: number; change: number } | undefined;
+  // slab encoders (src/schemas/framed.encoder.ts): a record is a view into a shared 64 KB buffer, not a pooled
+  // allocation plus a copy per record
+  let encoders: { outcome: FramedEncoder; change: FramedEncoder } | undefined;
   let pending: Promise<void> | undefined;
   return {
     ready() {
-      if (ids) return Promise.resolve();
+      if (encoders) return Promise.resolve();
       // register is idempotent: it returns the id of exactly the schema this code encodes with
       pending ??= Promise.all([
         deps.registry.register(subjectFor(topics.outcomes), readSchema('outcome')),
         deps.registry.register(subjectFor(topics.changes), readSchema('change')),
-      ]).then(([outcome, change]) => void (ids = { outcome, change }));
+      ]).then(([outcome, change]) => void (encoders = { outcome: createFramedEncoder(outcomeType, outcome), change: createFramedEncoder(changeType, change) }));
       pending.catch(() => (pending = undefined));
       return pending;
     },
     encode(outcome, changes) {
-      if (!ids) throw new Error('record encoder used before ready()');
-      const { outcome: o, change: c } = ids;
-      return { outcome: encode(outcomeType, o, outcome), changes: changes.map((ch) => encode(changeType, c, ch)) };
+      if (!encoders) throw new Error('record encoder used before ready()');
+      const { outcome: o, change: c } = encoders;
+      return { outcome: o(outcome), changes: changes.map((ch) => c(ch)) };
     },
     decodeOutcome: decodeOutcomeRecord,
     decodeChange: decodeChangeRecord,

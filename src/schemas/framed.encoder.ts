@@ -2,8 +2,8 @@
 // Buffer.subarray per event instead of avsc's toBuffer copy plus a framing copy. A slab is never reused, so each
 // message keeps its bytes until kafkajs has sent them; a full slab is simply left to the GC.
 import type avro from 'avsc';
-import { encode } from '../schemas/avro.codec.ts';
-import { avroWriterFor } from '../schemas/avro.writer.ts';
+import { encode } from './avro.codec.ts';
+import { avroWriterFor } from './avro.writer.ts';
 
 const SLAB_BYTES = 64 * 1024; // ~150 CrmEvents per slab
 const MIN_FREE = 1024; // below this, start a new slab rather than try and fail

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, parseSchema } from '../schemas/avro.codec.ts';
+import { encode, parseSchema } from './avro.codec.ts';
 import { createFramedEncoder } from './framed.encoder.ts';
 
 const type = parseSchema({ type: 'record', name: 'T', fields: [{ name: 'id', type: 'string' }, { name: 'n', type: ['null', 'long'] }] });
