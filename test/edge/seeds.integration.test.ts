@@ -1,9 +1,14 @@
 // The seed contracts at the edge: seed 001 POST /api/lead (its curl example verbatim), seed 002 AcmeCRM webhooks and
-// Standard Webhooks sources (signature vectors), seed 003 POST /ingest. Real broker, registry, Redis and Postgres.
+// Standard Webhooks sources (signature vectors) and the webhook simulator, seed 003 POST /ingest. Real broker,
+// registry, Redis and Postgres.
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CrmEvent } from '../../src/edge/crm-event.mapper.ts';
 import { createEdgeApp } from '../../src/edge/edge.app.ts';
+import { simulateWebhooks } from '../../src/edge/simulate.command.ts';
 import { signAcme, signStandard } from '../../src/edge/webhook.signature.ts';
 import { ensureTenant } from '../../src/accounts/api-keys.ts';
 import { createDecoder } from '../../src/schemas/avro.codec.ts';
@@ -184,6 +189,26 @@ describe('seed 002: POST /api/webhooks (AcmeCRM)', () => {
     const res = await signed(body);
     expect(res.status).toBe(422);
     await f.dlq.waitFor((m) => m.value.toString() === body && m.headers.source === 'webhook:acme');
+  });
+});
+
+describe('inflow simulate webhooks (seed 002 simulator)', () => {
+  it('signs and sends deliveries at the given rate over HTTP, replays some, and sums them up by status', async () => {
+    const server = serve({ fetch: f.runtime.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const mine = () => f.events.messages.filter((m) => m.key.startsWith(`${f.tenant}-acme:`)).length;
+    const before = mine();
+    try {
+      const summary = await simulateWebhooks({ target: `http://127.0.0.1:${port}/api/webhooks`, rate: 200, count: 40, secret: NEW_SECRET, scheme: 'acme', replayRatio: 0.25, progress: false });
+      expect(summary).toMatchObject({ sent: 40, byStatus: { '200': 40 } });
+      expect(summary.p99Ms).toBeGreaterThan(0);
+      // every delivery that was not a replay became exactly one event; the replays none
+      await f.events.waitFor(() => mine() >= before + 40 - summary.duplicates);
+      expect(mine() - before).toBe(40 - summary.duplicates);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 
