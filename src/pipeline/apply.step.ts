@@ -1,9 +1,10 @@
 // One Postgres transaction per (sub-)batch: classify against processed_events, apply the entity effects with batched
 // SQL, keep raw lead payloads, record every finished event (with its outcome and changes) and the dead letters.
 import { DependencyUnavailableError } from '../infra/errors.ts';
-import { isRetriablePgError, packBytes, PREPARED, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { isRetriablePgError, isUniqueViolation, packBytes, PREPARED, textArray, useKeyedPlans, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import { applyEffects, linkConversions, type Link } from './entities.repository.ts';
 import type { Change, Outcome } from './event.types.ts';
+import { isoOf } from './iso.time.ts';
 import { changeOf, eventOutcome, undecodableOutcome } from './outcome.build.ts';
 import type { InMessage, Prepared } from './prepare.step.ts';
 import { AlreadyRecordedError, ConcurrentProcessingError, keyOf, loadProcessed, loadSalts, recordDlq, recordProcessed, type DlqRow, type ProcessedRow } from './processed.repository.ts';
@@ -95,19 +96,25 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
     if (leadEvents.length > 0) {
       // the payloads travel as one bytea (no array-literal escaping of ~1 KB of JSON each), cut by offset in SQL
       const payloads = packBytes(leadEvents.map((p) => JSON.stringify(p.raw)));
+      // insert-first: a plain insert (no speculative insertion, ~3 µs a row less for Postgres); a row already there
+      // fails it with 23505, which rolls back and sends the chunk the careful way
+      const onConflict = insertFirst ? '' : 'on conflict (tenant_id, event_id) do nothing';
       await tx.unsafe(
         `insert into leads_raw (tenant_id, event_id, lead_id, idempotency_key, request_id, payload, received_at)
          select tenant_id, event_id, lead_id, idempotency_key, request_id, convert_from(substring($8::bytea from p_at for p_len), 'UTF8')::json, received_at::timestamptz
          from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $9::text[])
            as r(tenant_id, event_id, lead_id, idempotency_key, request_id, p_at, p_len, received_at)
-         on conflict (tenant_id, event_id) do nothing -- pipeline.apply.leads-raw`,
+         ${onConflict} -- pipeline.apply.leads-raw`,
         [
           textArray(leadEvents.map((p) => p.raw.tenant_id)), textArray(leadEvents.map((p) => p.raw.event_id)), textArray(leadEvents.map((p) => p.event.entity_id)),
           textArray(leadEvents.map((p) => p.raw.idempotency_key)), textArray(leadEvents.map((p) => p.raw.request_id)),
-          payloads.at, payloads.len, payloads.bytes, textArray(leadEvents.map((p) => new Date(p.raw.received_at).toISOString())),
+          payloads.at, payloads.len, payloads.bytes, textArray(leadEvents.map((p) => isoOf(p.raw.received_at))),
         ] as never,
         PREPARED,
-      );
+      ).catch((err: unknown) => {
+        if (insertFirst && isUniqueViolation(err)) throw new AlreadyRecordedError('a raw lead payload is already kept');
+        throw err;
+      });
     }
 
     const links: Link[] = [];
@@ -150,7 +157,9 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
       results[i] = result;
       if (exactlyOnce) {
         result.records = encoder.encode(result.outcome, result.changes);
-        processed.push({ ...keys[i]!, status: result.outcome.status as ProcessedRow['status'], reason: result.outcome.reason, position: p.msg, outcome: result.outcome, changes: result.changes, records: result.records });
+        const k = keys[i]!;
+        // spelled out: a literal that starts with a spread and goes on takes V8's slow path (~5 µs an event here)
+        processed.push({ tenantId: k.tenantId, eventId: k.eventId, bucket: k.bucket, status: result.outcome.status as ProcessedRow['status'], reason: result.outcome.reason, position: p.msg, outcome: result.outcome, changes: result.changes, records: result.records });
       }
     }
     if (exactlyOnce) await recordProcessed(tx, processed, insertFirst ? 'insert-only' : 'replace-failed');
@@ -161,7 +170,10 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
   /** Runs fn in a transaction; infrastructure failures come out as retriable DependencyUnavailableError. */
   async function inTx<T>(fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
     try {
-      return await sql.begin((tx) => fn(tx)) as T;
+      return await sql.begin(async (tx) => {
+        await useKeyedPlans(tx);
+        return fn(tx);
+      }) as T;
     } catch (err) {
       if (isRetriablePgError(err)) throw new DependencyUnavailableError('postgres', 'transaction failed', err);
       if (err instanceof ConcurrentProcessingError) throw new DependencyUnavailableError('postgres', err.message, err);

@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import type { Enrichment } from './enrich.step.ts';
 import type { CrmEvent, EntityType } from './event.types.ts';
+import { isoOf } from './iso.time.ts';
 
 export type ColumnValue = string | number | boolean | null | string[] | Record<string, unknown>;
 export type Row = Record<string, ColumnValue>;
@@ -16,7 +17,7 @@ export interface EntityEffect {
   links?: { contactId: string | null; opportunityId: string | null };
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = isoOf;
 
 /** metadata values travel JSON-encoded (CrmEvent.metadata is map<string>); stored as one JSON object. */
 function metadataObject(metadata: Record<string, string>, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -2,6 +2,7 @@
 // downstream (ClickHouse keeps one row per outcome_id) and a crash between produce and commit costs nothing.
 import { hash } from 'node:crypto';
 import type { Position } from './event.types.ts';
+import { isoDayOf } from './iso.time.ts';
 
 /** A UUID-shaped sha256 of the parts (version nibble 8: "custom"). */
 export function deterministicId(...parts: (string | number)[]): string {
@@ -23,5 +24,5 @@ export function changeId(tenantId: string, entityType: string, entityId: string,
 
 /** The dedup bucket a resend repeats: the UTC day of occurred_at, as YYYY-MM-DD. */
 export function bucketOf(occurredAtMs: number): string {
-  return new Date(occurredAtMs).toISOString().slice(0, 10);
+  return isoDayOf(occurredAtMs);
 }

@@ -1,5 +1,5 @@
 // processed_events (sql/020) and dlq_events (sql/021): the truth of exactly-once, and the dead letters beside it.
-import { packBytes, PREPARED, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { isUniqueViolation, packBytes, PREPARED, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import type { Change, Outcome, OutcomeStatus, Position } from './event.types.ts';
 import { packRecords, unpackRecords, type EncodedRecords, type RecordEncoder } from './record.encoder.ts';
 
@@ -64,8 +64,9 @@ export class AlreadyRecordedError extends Error {
 /**
  * How a conflict is treated. `replace-failed`: a row already there is replaced only when it was `failed` (or
  * `rejected` and replayed); any other conflict means another consumer got there first (ConcurrentProcessingError).
- * `insert-only`: the insert-first path, taken when nothing says these events were seen; any conflict throws
- * AlreadyRecordedError so the caller can roll back and classify against the table.
+ * `insert-only`: the insert-first path, taken when nothing says these events were seen: a plain insert (no speculative
+ * insertion: ~3 µs a row less for Postgres), and a row already there (23505) throws AlreadyRecordedError so the caller
+ * can roll back and classify against the table.
  */
 export type RecordMode = 'replace-failed' | 'insert-only';
 
@@ -79,20 +80,20 @@ export async function recordProcessed(tx: TransactionSql, rows: (ProcessedRow & 
   const outcomes = packBytes(rows.map((r) => r.records.outcome));
   const changes = packBytes(rows.map((r) => (r.records.changes.length === 0 ? null : packRecords(r.records.changes))));
   const conflict = mode === 'insert-only'
-    ? 'on conflict (tenant_id, event_id, bucket) do nothing'
+    ? ''
     : `on conflict (tenant_id, event_id, bucket) do update
        set status = excluded.status, reason = excluded.reason, topic = excluded.topic, partition = excluded.partition, "offset" = excluded."offset",
            entity_type = excluded.entity_type, entity_id = excluded.entity_id, entity_version = excluded.entity_version,
            outcome_record = excluded.outcome_record, change_records = excluded.change_records, outcome = null, changes = null, processed_at = now()
-       where p.status in ('failed', 'rejected')`;
+       where p.status in ('failed', 'rejected')
+     returning 1`;
   const written = await tx.unsafe(
     `insert into processed_events as p (tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, outcome_record, change_records)
      select tenant_id, event_id, bucket::date, status, reason, topic, partition::int, "offset"::bigint, entity_type, entity_id, entity_version::bigint,
             substring($16::bytea from o_at for o_len), case when c_at is null then null else substring($17::bytea from c_at for c_len) end
      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[], $15::int[])
        as r(tenant_id, event_id, bucket, status, reason, topic, partition, "offset", entity_type, entity_id, entity_version, o_at, o_len, c_at, c_len)
-     ${conflict}
-     returning 1 -- pipeline.processed.record`,
+     ${conflict} -- pipeline.processed.record`,
     [
       col((r) => r.tenantId), col((r) => r.eventId), col((r) => r.bucket), col((r) => r.status), col((r) => r.reason),
       col((r) => r.position.topic), col((r) => String(r.position.partition)), col((r) => r.position.offset),
@@ -100,10 +101,12 @@ export async function recordProcessed(tx: TransactionSql, rows: (ProcessedRow & 
       outcomes.at, outcomes.len, changes.at, changes.len, outcomes.bytes, changes.bytes,
     ] as never,
     PREPARED,
-  );
-  if (written.length === rows.length) return;
+  ).catch((err: unknown) => {
+    if (mode === 'insert-only' && isUniqueViolation(err)) throw new AlreadyRecordedError('an event is already in processed_events');
+    throw err;
+  });
+  if (mode === 'insert-only' || written.length === rows.length) return;
   const missing = rows.length - written.length;
-  if (mode === 'insert-only') throw new AlreadyRecordedError(`${missing} event(s) already in processed_events`);
   throw new ConcurrentProcessingError(`${missing} event(s) recorded concurrently by another consumer`);
 }
 

@@ -69,6 +69,24 @@ describe('insert-first', () => {
     expect(versions.map((v) => v.version)).toEqual(['1', '1', '1']);
   });
 
+  it('falls back the same way when a lead\'s raw payload is already kept (its insert fails first), and keeps one', async () => {
+    const events = [crmEvent(env, { type: 'lead.created', entity_id: unique('lead') }), crmEvent(env, { type: 'lead.created', entity_id: unique('lead') })];
+    const first = await pipelineWith(unique('ns')).process(messagesOf(events, 150));
+    expect(first.map((r) => r.outcome.status)).toEqual(['applied', 'applied']);
+
+    // Redis flushed: insert-first is tried, leads_raw's plain insert meets the kept payloads, the chunk goes the careful way
+    const redelivered = await pipelineWith(unique('ns')).process(messagesOf(events, 150));
+    expect(redelivered.map((r) => r.outcome.outcome_id)).toEqual(first.map((r) => r.outcome.outcome_id));
+    const resent = await pipelineWith(unique('ns')).process(messagesOf(events, 250));
+    expect(resent.map((r) => r.outcome.status)).toEqual(['duplicate', 'duplicate']);
+
+    const ids = events.map((e) => e.event_id);
+    const raw = await env.sql<{ n: number }[]>`select count(*)::int as n from leads_raw where tenant_id = ${env.tenant} and event_id = any(${ids})`;
+    expect(raw[0]!.n).toBe(2);
+    const versions = await env.sql<{ version: string }[]>`select version from leads where tenant_id = ${env.tenant} and id = any(${events.map((e) => e.entity_id)})`;
+    expect(versions.map((v) => v.version)).toEqual(['1', '1']);
+  });
+
   it('stores the outcome and change records byte for byte, also for events without a change', async () => {
     const applied = contact(unique('c'));
     const rejected = crmEvent(env, { type: 'lead.created', entity_id: unique('lead'), consent: false });
@@ -100,6 +118,7 @@ describe('insert-first', () => {
       expect(prepared).toEqual(expect.arrayContaining([
         { tag: 'pipeline.apply.contacts', n: 1 }, { tag: 'pipeline.apply.leads', n: 1 },
         { tag: 'pipeline.apply.leads-raw', n: 1 }, { tag: 'pipeline.processed.record', n: 1 },
+        { tag: 'pipeline.plans.keyed', n: 1 }, // every transaction plans its keyed statements as index probes
       ]));
     } finally {
       await one.end({ timeout: 5 });
