@@ -1,7 +1,7 @@
 // One Postgres transaction per (sub-)batch: classify against processed_events, apply the entity effects with batched
 // SQL, keep raw lead payloads, record every finished event (with its outcome and changes) and the dead letters.
 import { DependencyUnavailableError } from '../infra/errors.ts';
-import { isRetriablePgError, isUniqueViolation, packBytes, PREPARED, textArray, useKeyedPlans, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { int4ArrayParam, isRetriablePgError, isUniqueViolation, packBytes, PREPARED, textArrayParam, useKeyedPlans, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import { applyEffects, linkConversions, type Link } from './entities.repository.ts';
 import type { Change, Outcome } from './event.types.ts';
 import { isoOf } from './iso.time.ts';
@@ -106,9 +106,9 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
            as r(tenant_id, event_id, lead_id, idempotency_key, request_id, p_at, p_len, received_at)
          ${onConflict} -- pipeline.apply.leads-raw`,
         [
-          textArray(leadEvents.map((p) => p.raw.tenant_id)), textArray(leadEvents.map((p) => p.raw.event_id)), textArray(leadEvents.map((p) => p.event.entity_id)),
-          textArray(leadEvents.map((p) => p.raw.idempotency_key)), textArray(leadEvents.map((p) => p.raw.request_id)),
-          payloads.at, payloads.len, payloads.bytes, textArray(leadEvents.map((p) => isoOf(p.raw.received_at))),
+          textArrayParam(tx, leadEvents.map((p) => p.raw.tenant_id)), textArrayParam(tx, leadEvents.map((p) => p.raw.event_id)), textArrayParam(tx, leadEvents.map((p) => p.event.entity_id)),
+          textArrayParam(tx, leadEvents.map((p) => p.raw.idempotency_key)), textArrayParam(tx, leadEvents.map((p) => p.raw.request_id)),
+          int4ArrayParam(tx, payloads.at), int4ArrayParam(tx, payloads.len), payloads.bytes, textArrayParam(tx, leadEvents.map((p) => isoOf(p.raw.received_at))),
         ] as never,
         PREPARED,
       ).catch((err: unknown) => {

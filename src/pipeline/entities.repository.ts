@@ -1,7 +1,7 @@
 // Batched entity writes: one statement per table per round, all rows of the round passed as text arrays through unnest.
 // A round holds at most one event per entity (Postgres cannot touch one row twice in one statement), so a batch with
 // three events for one lead takes three rounds, in order; most batches take one.
-import { PREPARED, textArray, type TransactionSql } from '../infra/postgres.ts';
+import { PREPARED, textArrayParam, type TransactionSql } from '../infra/postgres.ts';
 import type { ColumnValue, EntityEffect } from './effect.step.ts';
 import type { EntityType } from './event.types.ts';
 
@@ -115,7 +115,7 @@ export async function applyEffects(tx: TransactionSql, effects: EntityEffect[]):
     for (const entity of ['lead', 'contact', 'opportunity'] as const) {
       const idx = round.filter((i) => effects[i]!.entity === entity);
       if (idx.length === 0) continue;
-      const params = TABLES[entity].columns.map(([n]) => textArray(idx.map((i) => toText(effects[i]!.row[n]))));
+      const params = TABLES[entity].columns.map(([n]) => textArrayParam(tx, idx.map((i) => toText(effects[i]!.row[n]))));
       const rows = await tx.unsafe<Returned[]>(upsertStatement(entity), params as never, PREPARED);
       const byKey = new Map(rows.map((r) => [`${r.tenant_id}\u001f${r.id}`, r]));
       for (const i of idx) {
@@ -148,7 +148,7 @@ export interface LinkedRow {
 /** lead.converted: the contact and the opportunity point back to the lead (a version bump each, when it changes them). */
 export async function linkConversions(tx: TransactionSql, links: Link[]): Promise<LinkedRow[]> {
   if (links.length === 0) return [];
-  const cols = [links.map((l) => l.tenantId), links.map((l) => l.leadId), links.map((l) => l.contactId), links.map((l) => l.opportunityId), links.map((l) => l.eventId)].map(textArray);
+  const cols = [links.map((l) => l.tenantId), links.map((l) => l.leadId), links.map((l) => l.contactId), links.map((l) => l.opportunityId), links.map((l) => l.eventId)].map((c) => textArrayParam(tx, c));
   const rows = await tx.unsafe<{ entity: 'contact' | 'opportunity'; tenant_id: string; id: string; version: string; row: string; event_id: string }[]>(
     `with r as (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as r(tenant_id, lead_id, contact_id, opportunity_id, event_id)),
      c as (

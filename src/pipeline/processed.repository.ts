@@ -1,5 +1,5 @@
 // processed_events (sql/020) and dlq_events (sql/021): the truth of exactly-once, and the dead letters beside it.
-import { isUniqueViolation, packBytes, PREPARED, textArray, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { int4ArrayParam, isUniqueViolation, packBytes, PREPARED, textArrayParam, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import type { Change, Outcome, OutcomeStatus, Position } from './event.types.ts';
 import { packRecords, unpackRecords, type EncodedRecords, type RecordEncoder } from './record.encoder.ts';
 
@@ -32,7 +32,7 @@ export async function loadProcessed(tx: TransactionSql | Sql, keys: ProcessedKey
      from processed_events p
      join unnest($1::text[], $2::text[], $3::text[]) as k(tenant_id, event_id, bucket)
        on p.tenant_id = k.tenant_id and p.event_id = k.event_id and p.bucket = k.bucket::date -- pipeline.processed.load`,
-    [textArray(keys.map((k) => k.tenantId)), textArray(keys.map((k) => k.eventId)), textArray(keys.map((k) => k.bucket))] as never,
+    [textArrayParam(tx, keys.map((k) => k.tenantId)), textArrayParam(tx, keys.map((k) => k.eventId)), textArrayParam(tx, keys.map((k) => k.bucket))] as never,
     PREPARED,
   );
   return new Map(
@@ -76,7 +76,7 @@ export type RecordMode = 'replace-failed' | 'insert-only';
  */
 export async function recordProcessed(tx: TransactionSql, rows: (ProcessedRow & { records: EncodedRecords })[], mode: RecordMode = 'replace-failed'): Promise<void> {
   if (rows.length === 0) return;
-  const col = (f: (r: ProcessedRow) => string | null) => textArray(rows.map(f));
+  const col = (f: (r: ProcessedRow) => string | null) => textArrayParam(tx, rows.map(f));
   const outcomes = packBytes(rows.map((r) => r.records.outcome));
   const changes = packBytes(rows.map((r) => (r.records.changes.length === 0 ? null : packRecords(r.records.changes))));
   const conflict = mode === 'insert-only'
@@ -98,7 +98,7 @@ export async function recordProcessed(tx: TransactionSql, rows: (ProcessedRow & 
       col((r) => r.tenantId), col((r) => r.eventId), col((r) => r.bucket), col((r) => r.status), col((r) => r.reason),
       col((r) => r.position.topic), col((r) => String(r.position.partition)), col((r) => r.position.offset),
       col((r) => r.outcome.entity_type), col((r) => r.outcome.entity_id), col((r) => (r.outcome.entity_version === null ? null : String(r.outcome.entity_version))),
-      outcomes.at, outcomes.len, changes.at, changes.len, outcomes.bytes, changes.bytes,
+      int4ArrayParam(tx, outcomes.at), int4ArrayParam(tx, outcomes.len), int4ArrayParam(tx, changes.at), int4ArrayParam(tx, changes.len), outcomes.bytes, changes.bytes,
     ] as never,
     PREPARED,
   ).catch((err: unknown) => {

@@ -4,7 +4,7 @@
 // sort all of it for every chunk. The statements are the shapes the pipeline runs: an update joined to a chunk's
 // keys through unnest (the entity upserts, the conversion links) and a lookup by key (processed_events).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgres, textArray, useKeyedPlans, type Sql, type TransactionSql } from '../../src/infra/postgres.ts';
+import { createPostgres, textArrayParam, useKeyedPlans, type Sql, type TransactionSql } from '../../src/infra/postgres.ts';
 import { testConfig, unique } from '../support/helpers.ts';
 
 let sql: Sql;
@@ -25,14 +25,14 @@ afterAll(async () => {
   await sql?.end({ timeout: 5 });
 });
 
-const keys = textArray(Array.from({ length: 500 }, (_, i) => `new-${i * 37}`));
-const tenants = textArray(Array.from({ length: 500 }, () => 't'));
+const keys = Array.from({ length: 500 }, (_, i) => `new-${i * 37}`);
+const tenants = keys.map(() => 't');
 
 async function planOf(statement: string, keyed: boolean): Promise<string> {
   let plan = '';
   await sql.begin(async (tx: TransactionSql) => {
     if (keyed) await useKeyedPlans(tx);
-    const rows = await tx.unsafe<{ 'QUERY PLAN': string }[]>(`explain ${statement}`, [tenants, keys] as never);
+    const rows = await tx.unsafe<{ 'QUERY PLAN': string }[]>(`explain ${statement}`, [textArrayParam(tx, tenants), textArrayParam(tx, keys)] as never);
     plan = rows.map((r) => r['QUERY PLAN']).join('\n');
   });
   return plan;
