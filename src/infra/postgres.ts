@@ -130,12 +130,17 @@ function arrayHeader(buf: Buffer, count: number, elementOid: number): number {
   return 20;
 }
 
-/** A text[] in binary form. */
-export function binaryTextArray(values: readonly (string | null | undefined)[]): Buffer {
+/** One-dimensional array of non-null elements written by writeElement (which returns where it stopped). */
+function binaryArray<T>(
+  values: readonly (T | null | undefined)[], elementOid: number, maxBytes: (v: T) => number, writeElement: (buf: NodeBuffer, v: T, at: number, end: number) => number,
+): Buffer {
   let max = 20;
-  for (let i = 0; i < values.length; i++) max += 4 + (values[i]?.length ?? 0) * 3; // UTF-8: at most 3 bytes a UTF-16 unit
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    max += 4 + (v === null || v === undefined ? 0 : maxBytes(v));
+  }
   const buf = Buffer.allocUnsafe(max) as NodeBuffer;
-  let pos = arrayHeader(buf, values.length, TEXT_OID);
+  let pos = arrayHeader(buf, values.length, elementOid);
   let nulls = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -145,46 +150,36 @@ export function binaryTextArray(values: readonly (string | null | undefined)[]):
       nulls = 1;
       continue;
     }
-    const start = pos + 4;
-    let p = start;
-    const n = v.length;
-    // short ASCII (ids, names, codes, timestamps) byte by byte: cheaper than a call into C++ for each value
-    let j = 0;
-    if (n < 64) {
-      for (; j < n; j++) {
-        const c = v.charCodeAt(j);
-        if (c > 127) break;
-        buf[p++] = c;
-      }
-    }
-    if (j < n) p = start + buf.utf8Write(v, start, max - start);
-    buf.writeInt32BE(p - start, pos);
-    pos = p;
+    const end = writeElement(buf, v, pos + 4, max);
+    buf.writeInt32BE(end - pos - 4, pos);
+    pos = end;
   }
   if (values.length > 0) buf.writeInt32BE(nulls, 4);
   return buf.subarray(0, pos);
 }
 
-/** An int4[] in binary form. */
-export function binaryInt4Array(values: readonly (number | null | undefined)[]): Buffer {
-  const buf = Buffer.allocUnsafe(20 + values.length * 8);
-  let pos = arrayHeader(buf, values.length, INT4_OID);
-  let nulls = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) {
-      buf.writeInt32BE(-1, pos);
-      pos += 4;
-      nulls = 1;
-      continue;
+function writeText(buf: NodeBuffer, v: string, start: number, end: number): number {
+  // short ASCII (ids, names, codes, timestamps) byte by byte: cheaper than a call into C++ for each value
+  const n = v.length;
+  let p = start;
+  let j = 0;
+  if (n < 64) {
+    for (; j < n; j++) {
+      const c = v.charCodeAt(j);
+      if (c > 127) break;
+      buf[p++] = c;
     }
-    buf.writeInt32BE(4, pos);
-    buf.writeInt32BE(v, pos + 4); // throws for a value outside int4, like Postgres would
-    pos += 8;
   }
-  if (values.length > 0) buf.writeInt32BE(nulls, 4);
-  return buf.subarray(0, pos);
+  return j < n ? start + buf.utf8Write(v, start, end - start) : p;
 }
+
+/** A text[] in binary form. */
+export const binaryTextArray = (values: readonly (string | null | undefined)[]): Buffer =>
+  binaryArray(values, TEXT_OID, (v) => v.length * 3, writeText); // UTF-8: at most 3 bytes a UTF-16 unit
+
+/** An int4[] in binary form; a value outside int4 throws, as Postgres would refuse it. */
+export const binaryInt4Array = (values: readonly (number | null | undefined)[]): Buffer =>
+  binaryArray(values, INT4_OID, () => 4, (buf, v, at) => buf.writeInt32BE(v, at));
 
 /** A batch's text column as one `$n::text[]` parameter. */
 export const textArrayParam = (sql: Sql | TransactionSql, values: readonly (string | null | undefined)[]) => sql.typed(binaryTextArray(values), TEXT_ARRAY_OID);
