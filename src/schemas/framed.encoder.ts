@@ -14,19 +14,29 @@ export function createFramedEncoder(type: avro.Type, schemaId: number): FramedEn
   let slab = Buffer.allocUnsafe(SLAB_BYTES);
   let used = 0;
   const write = avroWriterFor(type);
+  const writeAt = (value: unknown, start: number): number => {
+    slab[start] = 0;
+    slab.writeUInt32BE(schemaId, start + 1);
+    return write ? write(value, slab, start + 5) : type.encode(value, slab, start + 5); // negative: too short
+  };
   return (value) => {
     if (SLAB_BYTES - used < MIN_FREE) {
       slab = Buffer.allocUnsafe(SLAB_BYTES);
       used = 0;
     }
-    const start = used;
-    slab[start] = 0;
-    slab.writeUInt32BE(schemaId, start + 1);
-    const end = write ? write(value, slab, start + 5) : type.encode(value, slab, start + 5); // negative: too short
+    let start = used;
+    let end = writeAt(value, start);
+    if (end < 0 && start > 0) {
+      // did not fit in what is left (a change record with a large entity): a fresh slab, rather than a copy of its own
+      // for this record and the same failure for the next large one
+      slab = Buffer.allocUnsafe(SLAB_BYTES);
+      start = used = 0;
+      end = writeAt(value, 0);
+    }
     if (end >= 0) {
       used = end;
       return slab.subarray(start, end);
     }
-    return encode(type, schemaId, value); // larger than what is left: its own buffer (and the slab stays)
+    return encode(type, schemaId, value); // larger than a whole slab: its own buffer
   };
 }
