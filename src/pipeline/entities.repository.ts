@@ -2,7 +2,7 @@
 // A round holds at most one event per entity (Postgres cannot touch one row twice in one statement), so a batch with
 // three events for one lead takes three rounds, in order; most batches take one.
 import { PREPARED, textArrayParam, type TransactionSql } from '../infra/postgres.ts';
-import type { ColumnValue, EntityEffect } from './effect.step.ts';
+import type { ColumnValue, EntityEffect, Row } from './effect.step.ts';
 import type { EntityType } from './event.types.ts';
 
 type PgType = 'text' | 'timestamptz' | 'jsonb' | 'numeric' | 'boolean' | 'inet' | 'date' | 'tags';
@@ -99,6 +99,30 @@ export interface EffectResult {
 
 type Returned = { tenant_id: string; id: string; version: string | number; entity: string };
 
+type ColumnsOf = (rows: Row[]) => (string | null)[][];
+const columnExtractors = new Map<EntityType, ColumnsOf>();
+/**
+ * A table's columns out of a round's rows, one array per column, in one pass. Generated per table so that each column
+ * is a load by a constant name: `row[name]` with the name in a variable is one megamorphic load site for all 40-odd
+ * columns (~2.5 µs an event, profiled). The names are this file's own constants.
+ */
+function columnsOf(entity: EntityType): ColumnsOf {
+  let extract = columnExtractors.get(entity);
+  if (extract) return extract;
+  const names = TABLES[entity].columns.map(([n]) => n);
+  const body = `
+    const n = rows.length;
+    ${names.map((_, c) => `const c${c} = new Array(n);`).join('\n')}
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      ${names.map((name, c) => `c${c}[i] = toText(r[${JSON.stringify(name)}]);`).join('\n')}
+    }
+    return [${names.map((_, c) => `c${c}`).join(', ')}];`;
+  extract = new Function('toText', `return (rows) => {${body}}`)(toText) as ColumnsOf; // body: TABLES names only, never input
+  columnExtractors.set(entity, extract);
+  return extract;
+}
+
 /** Applies effects (in order per entity); returns, per effect, whether it applied (false = stale) and the row after it. */
 export async function applyEffects(tx: TransactionSql, effects: EntityEffect[]): Promise<EffectResult[]> {
   const results: EffectResult[] = new Array<EffectResult>(effects.length);
@@ -115,7 +139,7 @@ export async function applyEffects(tx: TransactionSql, effects: EntityEffect[]):
     for (const entity of ['lead', 'contact', 'opportunity'] as const) {
       const idx = round.filter((i) => effects[i]!.entity === entity);
       if (idx.length === 0) continue;
-      const params = TABLES[entity].columns.map(([n]) => textArrayParam(tx, idx.map((i) => toText(effects[i]!.row[n]))));
+      const params = columnsOf(entity)(idx.map((i) => effects[i]!.row)).map((column) => textArrayParam(tx, column));
       const rows = await tx.unsafe<Returned[]>(upsertStatement(entity), params as never, PREPARED);
       const byKey = new Map(rows.map((r) => [`${r.tenant_id}\u001f${r.id}`, r]));
       for (const i of idx) {
