@@ -1,13 +1,13 @@
 // One Postgres transaction per (sub-)batch: classify against processed_events, apply the entity effects with batched
 // SQL, keep raw lead payloads, record every finished event (with its outcome and changes) and the dead letters.
 import { DependencyUnavailableError } from '../infra/errors.ts';
-import { int4ArrayParam, isRetriablePgError, isUniqueViolation, packBytes, PREPARED, textArrayParam, useKeyedPlans, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { int4ArrayParam, isRetriablePgError, packBytes, PREPARED, textArrayParam, useKeyedPlans, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import { applyEffects, linkConversions, type Link } from './entities.repository.ts';
 import type { Change, Outcome } from './event.types.ts';
 import { isoOf } from './iso.time.ts';
 import { changeOf, eventOutcome, undecodableOutcome } from './outcome.build.ts';
 import type { InMessage, Prepared } from './prepare.step.ts';
-import { AlreadyRecordedError, ConcurrentProcessingError, keyOf, loadProcessed, loadSalts, recordDlq, recordProcessed, type DlqRow, type ProcessedRow } from './processed.repository.ts';
+import { AlreadyRecordedError, alreadyRecordedOnConflict, ConcurrentProcessingError, keyOf, loadProcessed, loadSalts, recordDlq, recordProcessed, type DlqRow, type ProcessedRow } from './processed.repository.ts';
 import type { EncodedRecords, RecordEncoder } from './record.encoder.ts';
 
 export type PreparedEvent = Extract<Prepared, { kind: 'event' }>;
@@ -111,10 +111,7 @@ export function createApplier(deps: { sql: Sql; encoder: RecordEncoder }, option
           int4ArrayParam(tx, payloads.at), int4ArrayParam(tx, payloads.len), payloads.bytes, textArrayParam(tx, leadEvents.map((p) => isoOf(p.raw.received_at))),
         ] as never,
         PREPARED,
-      ).catch((err: unknown) => {
-        if (insertFirst && isUniqueViolation(err)) throw new AlreadyRecordedError('a raw lead payload is already kept');
-        throw err;
-      });
+      ).catch(alreadyRecordedOnConflict(insertFirst, 'a raw lead payload'));
     }
 
     const links: Link[] = [];

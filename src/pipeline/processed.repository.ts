@@ -62,6 +62,18 @@ export class AlreadyRecordedError extends Error {
 }
 
 /**
+ * The insert-first path's error handler: there, a unique violation (23505) means the chunk was seen before, so it
+ * becomes AlreadyRecordedError (roll back, classify against the table); anything else, and any error off that path,
+ * is rethrown as it is.
+ */
+export function alreadyRecordedOnConflict(insertFirst: boolean, what: string): (err: unknown) => never {
+  return (err) => {
+    if (insertFirst && isUniqueViolation(err)) throw new AlreadyRecordedError(`${what} is already recorded`);
+    throw err;
+  };
+}
+
+/**
  * How a conflict is treated. `replace-failed`: a row already there is replaced only when it was `failed` (or
  * `rejected` and replayed); any other conflict means another consumer got there first (ConcurrentProcessingError).
  * `insert-only`: the insert-first path, taken when nothing says these events were seen: a plain insert (no speculative
@@ -101,10 +113,7 @@ export async function recordProcessed(tx: TransactionSql, rows: (ProcessedRow & 
       int4ArrayParam(tx, outcomes.at), int4ArrayParam(tx, outcomes.len), int4ArrayParam(tx, changes.at), int4ArrayParam(tx, changes.len), outcomes.bytes, changes.bytes,
     ] as never,
     PREPARED,
-  ).catch((err: unknown) => {
-    if (mode === 'insert-only' && isUniqueViolation(err)) throw new AlreadyRecordedError('an event is already in processed_events');
-    throw err;
-  });
+  ).catch(alreadyRecordedOnConflict(mode === 'insert-only', 'an event in processed_events'));
   if (mode === 'insert-only' || written.length === rows.length) return;
   const missing = rows.length - written.length;
   throw new ConcurrentProcessingError(`${missing} event(s) recorded concurrently by another consumer`);
