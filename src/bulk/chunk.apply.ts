@@ -2,7 +2,7 @@
 // and the ledger row in the same transaction, so a chunk is applied exactly once whatever is redelivered.
 // A failing chunk is retried whole 3 times at a fixed 1 s (seed 004), then bisected with savepoints inside
 // one transaction so a bad contact fails alone with its reason while the rest of the chunk commits.
-import { isRetriablePgError, type Sql, type TransactionSql } from '../infra/postgres.ts';
+import { isRetriablePgError, textArrayParam, useKeyedPlans, type Sql, type TransactionSql } from '../infra/postgres.ts';
 import { DependencyUnavailableError } from '../infra/errors.ts';
 import { decide, UPDATABLE_FIELDS, type Action, type BeforeImage, type ContactRow, type Decision, type Payload } from './actions.ts';
 
@@ -49,16 +49,34 @@ const SET_LINES = [
   `deleted_at = case when v.s ? 'deleted_at' then (v.s->>'deleted_at')::timestamptz else c.deleted_at end`,
 ].join(',\n  ');
 
+// Every statement finds the chunk's contacts by joining their keys, the tenant in each key: `tenant_id = $1 and
+// id = any($2)` was planned, with stale statistics (a tenant loaded or deleted since the last analyze), as the pkey's
+// range for the whole tenant with the ids as a filter, so each chunk read every contact of the tenant (40 ms a chunk
+// at 300 000; EXPLAIN in test/bulk/keyed-plans.integration.test.ts). A constant tenant does not help: the planner then
+// puts the tenant's scan outside a nested loop. Per-row keys plus useKeyedPlans give one pkey probe per contact.
+
 // Per-contact values (tag, untag, revert): column names are the fixed allow-list above, values one jsonb parameter.
-const UPDATE_EACH_SQL = `update contacts c set
+export const UPDATE_EACH_SQL = `update contacts c set
   ${SET_LINES},
   version = c.version + 1,
   updated_at = now()
-from (select e->>'id' as id, e->'s' as s from jsonb_array_elements($2::jsonb) e) v
-where c.tenant_id = $1 and c.id = v.id
+from (select e->>'t' as tenant_id, e->>'id' as id, e->'s' as s from jsonb_array_elements($1::jsonb) e) v
+where c.tenant_id = v.tenant_id and c.id = v.id
 returning c.id, c.version, c.updated_at -- bulk.applyChunkEach`;
 
-const SELECT_COLUMNS = ['id', 'version', 'deleted_at', ...UPDATABLE_FIELDS, 'tags'].join(', ');
+/** The shared-values update (update, assign_owner, delete, restore): `cols` from the allow-list, values from $3. */
+export function updateSharedSql(cols: string[]): string {
+  const sets = cols.map((k, i) => `${k} = $${i + 3}::${CAST[k] ?? 'text'}`);
+  return `update contacts c set ${[...sets, 'version = c.version + 1', 'updated_at = now()'].join(', ')}
+      from unnest($1::text[], $2::text[]) as k(tenant_id, id)
+      where c.tenant_id = k.tenant_id and c.id = k.id returning c.id, c.version, c.updated_at -- bulk.applyChunkShared`;
+}
+
+const SELECT_COLUMNS = ['id', 'version', 'deleted_at', ...UPDATABLE_FIELDS, 'tags'].map((c) => `c.${c}`).join(', ');
+
+/** Locks the chunk's contacts in id order (ids unique: a join returns a row per key). */
+export const LOCK_CHUNK_SQL = `select ${SELECT_COLUMNS} from unnest($1::text[], $2::text[]) as k(tenant_id, id)
+  join contacts c on c.tenant_id = k.tenant_id and c.id = k.id order by c.id for update of c -- bulk.lockChunk`;
 
 type Change = Extract<Decision, { kind: 'change' }>;
 type UpdatedRow = { id: string; version: string | number; updated_at: Date };
@@ -74,17 +92,14 @@ function sharedSet(changes: Change[]): Change['set'] | undefined {
 async function runUpdate(tx: TransactionSql, tenantId: string, changes: Change[]): Promise<UpdatedRow[]> {
   const shared = sharedSet(changes);
   if (shared) {
-    // The same values for the whole chunk: a plain UPDATE ... WHERE id = any($2), values as typed parameters.
+    // The same values for the whole chunk: one UPDATE joined to the keys, values as typed parameters.
     const cols = Object.keys(shared).filter((k) => TEXT_COLUMNS.includes(k) || k in CAST);
-    const sets = cols.map((k, i) => `${k} = $${i + 3}::${CAST[k] ?? 'text'}`);
-    const text = `update contacts c set ${[...sets, 'version = c.version + 1', 'updated_at = now()'].join(', ')}
-      where c.tenant_id = $1 and c.id = any($2::text[]) returning c.id, c.version, c.updated_at -- bulk.applyChunkShared`;
     const values = cols.map((k) => shared[k as keyof typeof shared] ?? null);
-    return [...(await tx.unsafe<UpdatedRow[]>(text, [tenantId, changes.map((c) => c.id), ...values] as never[]))];
+    const keys = [textArrayParam(tx, changes.map(() => tenantId)), textArrayParam(tx, changes.map((c) => c.id))];
+    return [...(await tx.unsafe<UpdatedRow[]>(updateSharedSql(cols), [...keys, ...values] as never[]))];
   }
   const rows = await tx.unsafe<UpdatedRow[]>(UPDATE_EACH_SQL, [
-    tenantId,
-    changes.map((c) => ({ id: c.id, s: c.set })) as never, // a jsonb parameter: postgres.js serializes it once
+    changes.map((c) => ({ t: tenantId, id: c.id, s: c.set })) as never, // a jsonb parameter: postgres.js serializes it once
   ]);
   return [...rows];
 }
@@ -160,10 +175,9 @@ export async function applyChunk(sql: Sql, chunk: ChunkInput, options: ApplyOpti
     const started = performance.now();
     try {
       return await sql.begin(async (tx) => {
-        const rows = await tx.unsafe<ContactRow[]>(
-          `select ${SELECT_COLUMNS} from contacts where tenant_id = $1 and id = any($2::text[]) order by id for update -- bulk.lockChunk`,
-          [chunk.tenant_id, chunk.entity_ids],
-        );
+        await useKeyedPlans(tx);
+        const ids = [...new Set(chunk.entity_ids)];
+        const rows = await tx.unsafe<ContactRow[]>(LOCK_CHUNK_SQL, [textArrayParam(tx, ids.map(() => chunk.tenant_id)), textArrayParam(tx, ids)] as never[]);
         // rows are ours: normalized in place (a spread copy per row, twice per contact, was ~3 µs of ~55)
         const byId = new Map<string, ContactRow>();
         for (const r of rows) {

@@ -125,7 +125,8 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestY
       // Re-emission after a redelivery: the change feed gets the contact as it is now (same change_id).
       const rows = await untilDone('re-read', () =>
         sql<{ id: string; entity: Record<string, unknown> }[]>`
-          select c.id, to_jsonb(c) as entity from contacts c where c.tenant_id = ${chunk.tenant_id} and c.id = any(${changedIds}) -- bulk.reemit`,
+          select c.id, to_jsonb(c) as entity from unnest(${changedIds.map(() => chunk.tenant_id)}::text[], ${changedIds}::text[]) as k(tenant_id, id)
+          join contacts c on c.tenant_id = k.tenant_id and c.id = k.id -- bulk.reemit (keys with their tenant: see chunk.apply.ts)`,
       );
       entities = new Map(rows.map((r) => [r.id, r.entity]));
     }
