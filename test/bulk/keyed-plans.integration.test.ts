@@ -3,7 +3,7 @@
 // analyzed while it held a few rows of another tenant, then loaded with a tenant the statistics do not know about, as
 // after an import. The statements under test are the module's own texts with the table name swapped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCK_CHUNK_SQL, UPDATE_EACH_SQL, updateSharedSql } from '../../src/bulk/chunk.apply.ts';
+import { chunkKeys, LOCK_CHUNK_SQL, UPDATE_EACH_SQL, updateSharedSql } from '../../src/bulk/chunk.apply.ts';
 import { createPostgres, textArrayParam, useKeyedPlans, type Sql, type TransactionSql } from '../../src/infra/postgres.ts';
 import { testConfig, unique } from '../support/helpers.ts';
 
@@ -36,7 +36,7 @@ async function planOf(statement: string, params: (tx: TransactionSql) => unknown
   return plan;
 }
 
-const keys = (tx: TransactionSql) => [textArrayParam(tx, ids.map(() => TENANT)), textArrayParam(tx, ids)];
+const keys = (tx: TransactionSql) => chunkKeys(tx, TENANT, ids);
 
 describe('bulk chunk statements under stale statistics', () => {
   it('reproduces the hazard: `tenant_id = $1 and id = any($2)` scans the whole tenant and filters the ids', async () => {
