@@ -8,6 +8,8 @@ export interface CpuSeconds {
   postgres: number;
   /** every `java` process: Kafka and the schema registry */
   java: number;
+  /** `redis-server` and its forks (AOF rewrites) */
+  redis: number;
   /** the whole box, every core */
   box: number;
 }
@@ -47,12 +49,13 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuSeconds 
     grew = false;
     for (const [pid, p] of after.procs) if (!tree.has(pid) && tree.has(p.ppid)) (tree.add(pid), (grew = true));
   }
-  const out: CpuSeconds = { tree: 0, postgres: 0, java: 0, box: after.box - before.box };
+  const out: CpuSeconds = { tree: 0, postgres: 0, java: 0, redis: 0, box: after.box - before.box };
   for (const [pid, p] of after.procs) {
     const spent = p.cpu - (before.procs.get(pid)?.comm === p.comm ? before.procs.get(pid)!.cpu : 0);
     if (tree.has(pid)) out.tree += spent;
     if (p.comm === 'postgres') out.postgres += spent;
     if (p.comm === 'java') out.java += spent;
+    if (p.comm.startsWith('redis')) out.redis += spent; // redis-server, and redis-aof-rewrite / redis-rdb-bgsave forks
   }
   return out;
 }
@@ -61,5 +64,5 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuSeconds 
 export function cpuPerEvent(before: CpuSnapshot, after: CpuSnapshot, events: number) {
   const d = cpuBetween(before, after);
   const us = (k: keyof CpuSeconds) => Math.round((d[k] * 1e6) / events);
-  return { worker_us: us('tree'), postgres_us: us('postgres'), kafka_us: us('java'), box_us: us('box') };
+  return { worker_us: us('tree'), postgres_us: us('postgres'), kafka_us: us('java'), redis_us: us('redis'), box_us: us('box') };
 }
