@@ -3,7 +3,7 @@
 // Two COPY baselines: `leads` rows only (one connection, as since session 1), and every row the exactly-once worker
 // wrote (`leads`, `leads_raw`, `processed_events`, read back from the first exactly-once round) split over as many
 // connections as the worker has consumers, one transaction each: the same rows, the same tables, the same resources.
-//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 500] [--warmup 20000] [--rounds 2] [--partitions-concurrently 3]
+//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 1000] [--warmup 20000] [--rounds 2] [--partitions-concurrently 3]
 // One worker per mode for the whole run; a warm-up drain through it (JIT, connections, partitions) is not measured;
 // then `rounds` pairs in alternating order (EO, ALO / ALO, EO ...), so neither mode always runs first; each mode's rate is its timed events over its seconds
 // (a drain is timed from its first batch's completion to its last one's).
@@ -26,14 +26,14 @@ import { enrich } from '../../src/pipeline/enrich.step.ts';
 import { TABLES } from '../../src/pipeline/entities.repository.ts';
 import type { CrmEvent } from '../../src/pipeline/event.types.ts';
 import { normalizeEvent } from '../../src/pipeline/normalize.step.ts';
-import { createWorker, DEFAULT_PARTITIONS_CONCURRENTLY } from '../../src/pipeline/worker.ts';
+import { createWorker, DEFAULT_BATCH_SIZE, DEFAULT_PARTITIONS_CONCURRENTLY } from '../../src/pipeline/worker.ts';
 import type { ApplyMode } from '../../src/pipeline/apply.step.ts';
 import { encode } from '../../src/schemas/avro.codec.ts';
 import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
 import { registerSchemas, schemaType, subjectFor } from '../../src/schemas/schema-files.ts';
 import { testEnv } from '../../test/support/test-env.ts';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: '500' }, warmup: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '2' }, 'partitions-concurrently': { type: 'string', default: String(DEFAULT_PARTITIONS_CONCURRENTLY) } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: String(DEFAULT_BATCH_SIZE) }, warmup: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '2' }, 'partitions-concurrently': { type: 'string', default: String(DEFAULT_PARTITIONS_CONCURRENTLY) } } });
 const WARMUP = Number(args.warmup);
 const ROUNDS = Number(args.rounds);
 const N = Number(args.events);

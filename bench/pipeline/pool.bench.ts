@@ -1,6 +1,6 @@
 // Applied events/s of `inflow start worker` as users run it, by pool shape: a pre-loaded backlog of lead.created events
 // drained by `--concurrency N` with WORKER_POOL=processes (N OS processes) or inline (N consumers in one process).
-//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/pool.bench.ts [--events 20000] [--runs processes:1,processes:2,inline:2] [--batch 500]
+//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/pool.bench.ts [--events 20000] [--runs processes:1,processes:2,inline:2] [--batch 1000]
 // Each run gets private topics and a tenant (test database, Redis db 1), exactly-once on, geoip on. Time runs from the
 // first processed_events row (after the group join and the children's start) to the moment all N rows exist; the
 // steady rate counts from 10 % to 90 % of the rows (after the joins, rebalances and JIT warm-up).
@@ -21,9 +21,10 @@ import { createRedis } from '../../src/infra/redis.ts';
 import { encode } from '../../src/schemas/avro.codec.ts';
 import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
 import { registerSchemas, schemaType, subjectFor } from '../../src/schemas/schema-files.ts';
+import { DEFAULT_BATCH_SIZE } from '../../src/pipeline/worker.ts';
 import { testEnv } from '../../test/support/test-env.ts';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, runs: { type: 'string', default: 'processes:1,processes:2,inline:2' }, batch: { type: 'string', default: '500' } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, runs: { type: 'string', default: 'processes:1,processes:2,inline:2' }, batch: { type: 'string', default: String(DEFAULT_BATCH_SIZE) } } });
 const N = Number(args.events);
 const env = { ...process.env, ...testEnv(), LOG_LEVEL: 'warn' };
 const cfg = loadConfig(env);
