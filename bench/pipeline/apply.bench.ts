@@ -3,13 +3,15 @@
 // Two COPY baselines: `leads` rows only (one connection, as since session 1), and every row the exactly-once worker
 // wrote (`leads`, `leads_raw`, `processed_events`, read back from the first exactly-once round) split over as many
 // connections as the worker has consumers, one transaction each: the same rows, the same tables, the same resources.
-//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 1000] [--warmup 20000] [--rounds 2] [--partitions-concurrently 3]
+//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 1000] [--warmup 20000] [--rounds 2] [--partitions-concurrently 3] [--profile DIR | --heap-profile DIR]
 // One worker per mode for the whole run; a warm-up drain through it (JIT, connections, partitions) is not measured;
 // then `rounds` pairs in alternating order (EO, ALO / ALO, EO ...), so neither mode always runs first; each mode's rate is its timed events over its seconds
 // (a drain is timed from its first batch's completion to its last one's).
 // Uses the test database (inflow_test) and Redis db 1 by default, private topics and tenants; prints a JSON report.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { Session } from 'node:inspector/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { ensureTenant } from '../../src/accounts/api-keys.ts';
@@ -33,7 +35,7 @@ import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
 import { registerSchemas, schemaType, subjectFor } from '../../src/schemas/schema-files.ts';
 import { testEnv } from '../../test/support/test-env.ts';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: String(DEFAULT_BATCH_SIZE) }, warmup: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '2' }, 'partitions-concurrently': { type: 'string', default: String(DEFAULT_PARTITIONS_CONCURRENTLY) } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: String(DEFAULT_BATCH_SIZE) }, warmup: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '2' }, 'partitions-concurrently': { type: 'string', default: String(DEFAULT_PARTITIONS_CONCURRENTLY) }, profile: { type: 'string' }, 'heap-profile': { type: 'string' } } });
 const WARMUP = Number(args.warmup);
 const ROUNDS = Number(args.rounds);
 const N = Number(args.events);
@@ -179,6 +181,12 @@ async function copyWorkerRows(source: string, tenant: string, connections: numbe
   return { mode: 'postgres COPY, every row the exactly-once worker wrote', connections, rows, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(rows.leads! / seconds), cpu };
 }
 
+const inspector = args.profile || args['heap-profile'] ? new Session() : undefined;
+if (inspector) {
+  mkdirSync(args.profile ?? args['heap-profile']!, { recursive: true });
+  inspector.connect();
+  await inspector.post(args.profile ? 'Profiler.enable' : 'HeapProfiler.enable');
+}
 const tenants = { copy: `bench-copy-${run}`, eo: `bench-eo-${run}`, alo: `bench-alo-${run}` };
 for (const t of Object.values(tenants)) await ensureTenant(sql, t);
 const copy = await copyBaseline(tenants.copy, leads(tenants.copy, N));
@@ -187,7 +195,17 @@ const lanes = { eo: await openLane(`bench-eo-${run}.`, modes.eo), alo: await ope
 const drainOf = async (m: keyof typeof modes, label: string, n: number) => {
   await ensureTenant(sql, `${tenants[m]}-${label}`);
   if (label !== 'warm') await vacuumWrittenTables();
-  return drain(lanes[m], leads(`${tenants[m]}-${label}`, n));
+  const events = leads(`${tenants[m]}-${label}`, n);
+  if (!inspector || label === 'warm') return drain(lanes[m], events);
+  // --profile / --heap-profile DIR: a CPU profile, or a sampled allocation profile (garbage included), of this
+  // process over each measured drain: the worker runs inline here
+  if (args.profile) await inspector.post('Profiler.start');
+  else await inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+  const result = await drain(lanes[m], events);
+  const { profile } = args.profile ? await inspector.post('Profiler.stop') : await inspector.post('HeapProfiler.stopSampling');
+  const dir = args.profile ?? args['heap-profile']!;
+  writeFileSync(`${dir}/${m}-${label}.${args.profile ? 'cpuprofile' : 'heapprofile'}`, JSON.stringify(profile));
+  return result;
 };
 if (WARMUP > 0) for (const m of ['eo', 'alo'] as const) await drainOf(m, 'warm', WARMUP);
 const runs: Awaited<ReturnType<typeof drain>>[] = [];

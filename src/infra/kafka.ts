@@ -1,7 +1,8 @@
 // Thin adapter over kafkajs, kept here so the client could be swapped (kafkajs is unmaintained since 2023).
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ISocketFactory, type ITopicConfig, type LogEntry } from 'kafkajs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT, type Config } from '../config.ts';
@@ -10,11 +11,23 @@ import { Murmur2Partitioner } from './murmur2.partitioner.ts';
 
 export type { Kafka };
 
+/**
+ * kafkajs's own factory (TCP, keep-alive after 60 s) with Nagle off: a request written while an earlier one's last
+ * segment is unacknowledged (an offset commit behind a produce) would otherwise wait for the broker's delayed ACK.
+ */
+const noDelaySocketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+  const socket = net.connect({ host, port }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  socket.setNoDelay(true);
+  return socket;
+};
+
 export function createKafka(cfg: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>, logger?: Logger, clientId?: string): Kafka {
   const kafka = new Kafka({
     clientId: clientId ?? cfg.KAFKA_CLIENT_ID,
     brokers: cfg.KAFKA_BROKERS.split(',').map((b) => b.trim()),
     connectionTimeout: 3000,
+    socketFactory: noDelaySocketFactory,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 100, retries: 8 },
     logLevel: logLevel.WARN,

@@ -54,32 +54,45 @@ function updateExpr(name: string, type: PgType): string {
   return `${name} = coalesce(${cast(name, type)}, t.${name})`;
 }
 
-const upsertSql = new Map<EntityType, string>();
-/** insert the new rows; update the existing ones only when this event is newer than the last applied one. */
-function upsertStatement(entity: EntityType): string {
-  let q = upsertSql.get(entity);
+const statements = new Map<string, string>();
+const unnestRows = (columns: Column[]) => `unnest(${columns.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as r(${columns.map(([n]) => n).join(', ')})`;
+
+/**
+ * The new rows, inserted; a row already there is left alone (and not returned): `updateStatement` then takes it.
+ * Two statements, not one with an insert and an update CTE over the same rows: the update runs only for the rows that
+ * were there (none, for a chunk of new entities: ~7 µs of Postgres a row less, measured), and it sees a row that a
+ * concurrent transaction inserted and committed while this insert waited on it, which a CTE's one snapshot would not.
+ */
+function insertStatement(entity: EntityType): string {
+  const key = `${entity}.insert`;
+  let q = statements.get(key);
   if (q) return q;
   const { table, columns, insertDefaults } = TABLES[entity];
-  const names = columns.map(([n]) => n);
+  q = `
+    insert into ${table} (${columns.map(([n]) => n).join(', ')})
+    select ${columns.map(([n, t]) => (insertDefaults[n] ? `coalesce(${cast(n, t)}, ${insertDefaults[n]})` : cast(n, t))).join(', ')}
+    from ${unnestRows(columns)}
+    on conflict (tenant_id, id) do nothing
+    returning tenant_id, id, version, row_to_json(${table}.*)::text as entity -- pipeline.apply.${table}`;
+  statements.set(key, q);
+  return q;
+}
+
+/** The existing rows, updated only when this event is newer than the last applied one (else not returned: stale). */
+function updateStatement(entity: EntityType): string {
+  const key = `${entity}.update`;
+  let q = statements.get(key);
+  if (q) return q;
+  const { table, columns } = TABLES[entity];
   const data = columns.filter(([n]) => n !== 'tenant_id' && n !== 'id');
   q = `
-    with r as (select * from unnest(${columns.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as r(${names.join(', ')})),
-    ins as (
-      insert into ${table} (${names.join(', ')})
-      select ${columns.map(([n, t]) => (insertDefaults[n] ? `coalesce(${cast(n, t)}, ${insertDefaults[n]})` : cast(n, t))).join(', ')} from r
-      on conflict (tenant_id, id) do nothing
-      returning tenant_id, id, version, row_to_json(${table}.*)::text as entity
-    ),
-    upd as (
-      update ${table} t set ${data.map(([n, ty]) => updateExpr(n, ty)).join(', ')}, version = t.version + 1, updated_at = now()
-      from r
-      where t.tenant_id = r.tenant_id and t.id = r.id
-        and (t.last_occurred_at is null
-             or (t.last_occurred_at, coalesce(t.last_event_id, '')) < (r.last_occurred_at::timestamptz, r.last_event_id))
-      returning t.tenant_id, t.id, t.version, row_to_json(t.*)::text as entity
-    )
-    select tenant_id, id, version, entity from ins union all select tenant_id, id, version, entity from upd -- pipeline.apply.${table}`;
-  upsertSql.set(entity, q);
+    update ${table} t set ${data.map(([n, ty]) => updateExpr(n, ty)).join(', ')}, version = t.version + 1, updated_at = now()
+    from ${unnestRows(columns)}
+    where t.tenant_id = r.tenant_id and t.id = r.id
+      and (t.last_occurred_at is null
+           or (t.last_occurred_at, coalesce(t.last_event_id, '')) < (r.last_occurred_at::timestamptz, r.last_event_id))
+    returning t.tenant_id, t.id, t.version, row_to_json(t.*)::text as entity -- pipeline.apply.${table}.update`;
+  statements.set(key, q);
   return q;
 }
 
@@ -139,11 +152,16 @@ export async function applyEffects(tx: TransactionSql, effects: EntityEffect[]):
     for (const entity of ['lead', 'contact', 'opportunity'] as const) {
       const idx = round.filter((i) => effects[i]!.entity === entity);
       if (idx.length === 0) continue;
-      const params = columnsOf(entity)(idx.map((i) => effects[i]!.row)).map((column) => textArrayParam(tx, column));
-      const rows = await tx.unsafe<Returned[]>(upsertStatement(entity), params as never, PREPARED);
-      const byKey = new Map(rows.map((r) => [`${r.tenant_id}\u001f${r.id}`, r]));
+      const rowsOf = (of: number[]) => columnsOf(entity)(of.map((i) => effects[i]!.row)).map((column) => textArrayParam(tx, column));
+      const keyOf = (i: number) => `${String(effects[i]!.row.tenant_id)}\u001f${effects[i]!.entityId}`;
+      const byKey = new Map<string, Returned>();
+      for (const r of await tx.unsafe<Returned[]>(insertStatement(entity), rowsOf(idx) as never, PREPARED)) byKey.set(`${r.tenant_id}\u001f${r.id}`, r);
+      const existing = byKey.size === idx.length ? [] : idx.filter((i) => !byKey.has(keyOf(i)));
+      if (existing.length > 0) {
+        for (const r of await tx.unsafe<Returned[]>(updateStatement(entity), rowsOf(existing) as never, PREPARED)) byKey.set(`${r.tenant_id}\u001f${r.id}`, r);
+      }
       for (const i of idx) {
-        const r = byKey.get(`${String(effects[i]!.row.tenant_id)}\u001f${effects[i]!.entityId}`);
+        const r = byKey.get(keyOf(i));
         results[i] = r ? { applied: true, version: Number(r.version), entity: r.entity } : { applied: false, version: null, entity: null };
       }
     }
