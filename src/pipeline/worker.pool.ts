@@ -249,9 +249,11 @@ export function createWorkerPool(
       })).sort((a, b) => a.partition - b.partition);
       const errors = [supervisorError, ...workers.map((w) => w.lastError)].filter((e) => e !== null).sort((a, b) => b.at.localeCompare(a.at));
       const firstBatch = slots.map((s) => s.status?.firstBatchAt).filter((t): t is number => typeof t === 'number');
+      const chunkStarts = slots.map((s) => s.status?.lastChunkStartedAt).filter((t): t is number => typeof t === 'number');
       return {
         running: workers.some((w) => w.state === 'running'), paused, consumers: workers.filter((w) => w.pid !== null).length, partitions, processed,
         lastError: errors[0] ?? null, retrying: workers.some((w) => w.retrying), startedAt, firstBatchAt: firstBatch.length ? Math.min(...firstBatch) : null,
+        lastChunkStartedAt: chunkStarts.length ? Math.max(...chunkStarts) : null,
         consumersJoined: slots.reduce((n, s) => n + (s.status?.consumersJoined ?? 0), 0), workers,
       };
     },

@@ -85,6 +85,8 @@ export interface WorkerStatus {
   startedAt: string | null;
   /** when the first batch began processing (epoch ms): throughput is measured from here, after the group join */
   firstBatchAt: number | null;
+  /** when the latest chunk began processing (epoch ms): a drain after resume() is timed from its first chunk's start */
+  lastChunkStartedAt: number | null;
   /** consumers of this process that have joined the group at least once: all of them = the pool's group is formed */
   consumersJoined: number;
 }
@@ -150,6 +152,7 @@ export function createWorker(
   let retrying = false;
   let startedAt: string | null = null;
   let firstBatchAt: number | null = null;
+  let lastChunkStartedAt: number | null = null;
   const joined = new Set<number>();
   let lastError: WorkerStatus['lastError'] = null;
   let maintenance: NodeJS.Timeout | undefined;
@@ -196,7 +199,8 @@ export function createWorker(
         await heartbeat().catch(() => {});
       }
       if (!isRunning() || isStale()) break;
-      firstBatchAt ??= Date.now();
+      lastChunkStartedAt = Date.now();
+      firstBatchAt ??= lastChunkStartedAt;
       const timer = batchDuration.startTimer();
       const messages = messagesAt(start);
       const last = messages[messages.length - 1]!.offset;
@@ -326,7 +330,7 @@ export function createWorker(
     },
     status() {
       return {
-        running, paused, consumers: consumers.length, retrying, startedAt, firstBatchAt, consumersJoined: joined.size, lastError, processed: { ...processed },
+        running, paused, consumers: consumers.length, retrying, startedAt, firstBatchAt, lastChunkStartedAt, consumersJoined: joined.size, lastError, processed: { ...processed },
         partitions: [...partitions.values()].sort((a, b) => a.partition - b.partition),
       };
     },
