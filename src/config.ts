@@ -87,7 +87,7 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.max(6).default(2), // consumers in the pool when --concurrency is not given (crm.events has 6 partitions)
   WORKER_POOL: z.enum(['processes', 'inline']).default('processes'), // processes: one OS process per consumer, supervised; inline: all consumers in this process
   WORKER_PARTITIONS_PER_CONSUMER: positiveInt.max(6).default(3), // a consumer's partitions processed at once: one's batch waits on Postgres or the broker while another's runs
-  WORKER_BATCH_SIZE: positiveInt.max(5_000).default(1000), // events per Postgres transaction (DEFAULT_BATCH_SIZE in src/pipeline/worker.ts says why 1000)
+  WORKER_BATCH_SIZE: positiveInt.max(5_000).default(500), // events per Postgres transaction (DEFAULT_BATCH_SIZE in src/pipeline/worker.ts says why 500)
   WORKER_FETCH_MIN_BYTES: positiveInt.max(10_485_760).default(65_536), // the broker holds a fetch until this much is there...
   WORKER_FETCH_MAX_WAIT_MS: positiveInt.max(5_000).default(100), // ...or this long: under load batches fill, idle adds <= this latency
   WORKER_GROUP_ID: z.string().min(1).optional(), // consumer group; default <KAFKA_TOPIC_PREFIX>inflow-worker

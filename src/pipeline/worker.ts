@@ -22,13 +22,13 @@ import { createRecordEncoder } from './record.encoder.ts';
 import { batchDuration, batchRetries, consumerLag, dlqEvents, eventsProcessed } from './worker.metrics.ts';
 
 /**
- * Messages per Postgres transaction unless told (WORKER_BATCH_SIZE). kafkajs fetches a consumer's partitions, hands
- * each batch to eachBatch and fetches again only when all of them are done, so every fetch ends in a bubble (the last
- * chunk's produce and commit, the slowest partition, the fetch itself); 1 000 halves the bubbles of 500. From a backlog
- * it applied ~15 % more events/s exactly-once at 20 000 events and ~4 % at 40 000, medians (bench/pipeline/README.md,
- * session 11), for ~10 µs more worker CPU an event (a larger live set to scavenge). A bisect takes one more transaction.
+ * Messages per Postgres transaction unless told (WORKER_BATCH_SIZE). Session 11 raised it to 1 000 on a bench whose
+ * clock started at the first chunk's completion, which flattered large chunks (more work in flight, counted but not
+ * timed). Timed from the first chunk's start (session 12, bench/pipeline/README.md), 500 applied as many or slightly
+ * more events/s exactly-once from a 20 000-event backlog (13 333 and 13 333 against 12 780 and 13 201; 2 000: ~12 300)
+ * for ~8 µs less worker CPU an event (a smaller live set to scavenge), and a bisect takes one transaction fewer.
  */
-export const DEFAULT_BATCH_SIZE = 1000;
+export const DEFAULT_BATCH_SIZE = 500;
 
 /** Partitions a consumer processes at once unless told (WORKER_PARTITIONS_PER_CONSUMER). */
 export const DEFAULT_PARTITIONS_CONCURRENTLY = 3;
