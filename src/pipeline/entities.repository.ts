@@ -60,8 +60,9 @@ const unnestRows = (columns: Column[]) => `unnest(${columns.map((_, i) => `$${i 
 /**
  * The new rows, inserted; a row already there is left alone (and not returned): `updateStatement` then takes it.
  * Two statements, not one with an insert and an update CTE over the same rows: the update runs only for the rows that
- * were there (none, for a chunk of new entities: 1 000 new leads in 31.6 ms against 35.4, bench/pipeline/statements.bench.ts), and it sees a row that a
- * concurrent transaction inserted and committed while this insert waited on it, which a CTE's one snapshot would not.
+ * were there (none, for a chunk of new entities: 1 000 new leads in 31.6 ms against 35.4,
+ * bench/pipeline/statements.bench.ts), and it sees a row that a concurrent transaction inserted and committed while
+ * this insert waited on it, which a CTE's one snapshot would not (the newer event was called stale and dropped).
  */
 function insertStatement(entity: EntityType): string {
   const key = `${entity}.insert`;
