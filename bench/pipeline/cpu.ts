@@ -38,17 +38,23 @@ export function cpuSnapshot(root: number): CpuSnapshot {
   return { root, procs, box };
 }
 
+/** The snapshot's root and every process descended from it. */
+export function processTree(snapshot: CpuSnapshot): Set<number> {
+  const tree = new Set([snapshot.root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, p] of snapshot.procs) if (!tree.has(pid) && tree.has(p.ppid)) (tree.add(pid), (grew = true));
+  }
+  return tree;
+}
+
 /**
  * CPU seconds spent between two readings by the root's process tree, by Postgres, by Kafka and the registry, and by
  * the box. Per process, so a process that exited in between (a closed connection's backend) takes nothing away; what
  * it spent after the first reading is lost (small: the benches keep their connections).
  */
 export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuSeconds {
-  const tree = new Set([after.root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, p] of after.procs) if (!tree.has(pid) && tree.has(p.ppid)) (tree.add(pid), (grew = true));
-  }
+  const tree = processTree(after);
   const out: CpuSeconds = { tree: 0, postgres: 0, java: 0, redis: 0, box: after.box - before.box };
   for (const [pid, p] of after.procs) {
     const spent = p.cpu - (before.procs.get(pid)?.comm === p.comm ? before.procs.get(pid)!.cpu : 0);

@@ -1,6 +1,6 @@
 // Applied events/s of `inflow start worker` as users run it, by pool shape: a pre-loaded backlog of lead.created events
 // drained by `--concurrency N` with WORKER_POOL=processes (N OS processes) or inline (N consumers in one process).
-//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/pool.bench.ts [--events 20000] [--runs processes:1,processes:2,inline:2] [--batch 1000]
+//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/pool.bench.ts [--events 20000] [--runs processes:1,processes:2,inline:2] [--batch 500] [--warmup 0]
 // Each run gets private topics and a tenant (test database, Redis db 1), exactly-once on, geoip on. Time runs from the
 // first processed_events row (after the group join and the children's start) to the moment all N rows exist; the
 // steady rate counts from 10 % to 90 % of the rows (after the joins, rebalances and JIT warm-up).
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTenant } from '../../src/accounts/api-keys.ts';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
-import { cpuBetween, cpuSnapshot } from './cpu.ts';
+import { cpuBetween, cpuSnapshot, processTree } from './cpu.ts';
 import { leads } from './lead.events.ts';
 import { deleteBenchDedupKeys, deleteBenchTenants, deleteBenchTopics } from '../bench.cleanup.ts';
 import { createKafka, ensureTopics, loadTopicDefinitions, topicName } from '../../src/infra/kafka.ts';
@@ -24,7 +24,8 @@ import { registerSchemas, schemaType, subjectFor } from '../../src/schemas/schem
 import { DEFAULT_BATCH_SIZE } from '../../src/pipeline/worker.ts';
 import { testEnv } from '../../test/support/test-env.ts';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, runs: { type: 'string', default: 'processes:1,processes:2,inline:2' }, batch: { type: 'string', default: String(DEFAULT_BATCH_SIZE) } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, runs: { type: 'string', default: 'processes:1,processes:2,inline:2' }, batch: { type: 'string', default: String(DEFAULT_BATCH_SIZE) }, warmup: { type: 'string', default: '0' } } });
+const WARMUP = Number(args.warmup);
 const N = Number(args.events);
 const env = { ...process.env, ...testEnv(), LOG_LEVEL: 'warn' };
 const cfg = loadConfig(env);
@@ -34,7 +35,7 @@ const kafka = createKafka(cfg);
 const run = randomUUID().slice(0, 8);
 
 
-async function preload(prefix: string, tenant: string): Promise<void> {
+async function preload(prefix: string, tenant: string, n = N): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, loadTopicDefinitions(), prefix);
@@ -43,7 +44,7 @@ async function preload(prefix: string, tenant: string): Promise<void> {
   const id = (await registerSchemas(registry, prefix))[subjectFor(topic)]!;
   const producer = kafka.producer();
   await producer.connect();
-  const events = leads(tenant, N);
+  const events = leads(tenant, n);
   const type = schemaType('crm-event');
   for (let i = 0; i < events.length; i += 2000) {
     await producer.send({ topic, acks: -1, messages: events.slice(i, i + 2000).map((e) => ({ key: `${e.tenant_id}:${e.entity_id}`, value: encode(type, id, e) })) });
@@ -62,13 +63,32 @@ async function drain(pool: string, concurrency: number, index: number) {
   const prefix = `bench-pool-${run}-${index}-${pool}${concurrency}.`;
   const tenant = `bench-pool-${run}-${index}-${pool}${concurrency}`;
   await ensureTenant(sql, tenant);
-  await preload(prefix, tenant);
+  const warmTenant = `${tenant}-warm`;
+  if (WARMUP > 0) {
+    await ensureTenant(sql, warmTenant);
+    await preload(prefix, warmTenant, WARMUP);
+  } else {
+    await preload(prefix, tenant);
+  }
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'inflow.mjs'), 'start', 'worker', '--concurrency', String(concurrency)], {
     cwd: PROJECT_ROOT,
     env: { ...env, KAFKA_TOPIC_PREFIX: prefix, HTTP_PORT: String(await freePort()), WORKER_POOL: pool, WORKER_GEOIP: 'on', WORKER_BATCH_SIZE: args.batch },
     stdio: ['ignore', 2, 'inherit'], // the children's logs to stderr: stdout is the JSON report alone
   });
   const exited = new Promise((r) => child.once('exit', r));
+  if (WARMUP > 0) {
+    // --warmup: the pool drains a first backlog (group joins, V8's optimizing compiler), then is frozen (SIGSTOP, a
+    // second or two: far inside the group's session timeout) while the measured backlog is loaded, and thawed
+    const count = async (t: string) => (await sql<{ n: number }[]>`select count(*)::int as n from processed_events where tenant_id = ${t} -- bench.pool.count`)[0]!.n;
+    while ((await count(warmTenant)) < WARMUP) await new Promise((r) => setTimeout(r, 100));
+    const pids = [...processTree(cpuSnapshot(child.pid!))];
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    try {
+      await preload(prefix, tenant);
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
+  }
   const load = os.loadavg()[0]!;
   let done = 0;
   let cpu0: ReturnType<typeof cpuSnapshot> | undefined;
@@ -104,7 +124,7 @@ for (const [i, r] of args.runs.split(',').entries()) {
   results.push(await drain(pool!, Number(c), i));
   console.error(JSON.stringify(results.at(-1)));
 }
-console.log(JSON.stringify({ at: new Date().toISOString(), events: N, batch: Number(args.batch), cpus: os.cpus().length, results }, null, 2));
+console.log(JSON.stringify({ at: new Date().toISOString(), events: N, batch: Number(args.batch), warmup: WARMUP, cpus: os.cpus().length, results }, null, 2));
 await deleteBenchTopics(kafka, [`bench-pool-${run}-`]);
 await deleteBenchTenants(sql, `bench-pool-${run}-`);
 const redis = createRedis(cfg);
