@@ -102,7 +102,10 @@ async function drain(pool: string, concurrency: number, index: number) {
     await new Promise((r) => setTimeout(r, 100));
   }
   done = Date.now();
-  const cpu = cpuBetween(cpu0!, cpuSnapshot(child.pid!));
+  const cpu1 = cpuSnapshot(child.pid!);
+  const cpu = cpuBetween(cpu0!, cpu1);
+  // each process of the worker's tree (the supervisor, its children), in cores over the drain
+  const perProcess = [...processTree(cpu1)].map((pid) => ({ pid, spent: cpu1.procs.get(pid)!.cpu - (cpu0!.procs.get(pid)?.cpu ?? 0) }));
   const [first] = await sql<{ at: Date; applied: number }[]>`
     select min(processed_at) as at, count(*) filter (where status = 'applied')::int as applied from processed_events where tenant_id = ${tenant} -- bench.pool.first`;
   child.kill('SIGTERM');
@@ -114,7 +117,7 @@ async function drain(pool: string, concurrency: number, index: number) {
   return {
     pool, concurrency, events: N, applied: first!.applied, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(N / seconds), load_avg_1m_at_start: load,
     steady_events_per_s: Math.round((marks[1]!.n! - marks[0]!.n!) / ((marks[1]!.at! - marks[0]!.at!) / 1000)), // 10 % -> 90 %: after the joins and JIT warm-up
-    worker_cores: cores(cpu.tree), postgres_cores: cores(cpu.postgres), java_cores: cores(cpu.java), box_busy_cores: cores(cpu.box),
+    worker_cores: cores(cpu.tree), worker_cores_by_process: perProcess.map((p) => cores(p.spent)), postgres_cores: cores(cpu.postgres), java_cores: cores(cpu.java), box_busy_cores: cores(cpu.box),
   };
 }
 
