@@ -46,6 +46,7 @@ interface ActionInfo {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const STUCK_WARN_MS = 10_000; // a chunk takes < 1 s in its transaction and <= 2 s yielding: 10 s means something waits
 
 export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestYield, logger, onChunk }: BulkExecutorDeps) {
   const log = logger.child({ module: 'bulk.executor' });
@@ -80,28 +81,51 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestY
     }
   }
 
+  /** One chunk, watched: a step that runs past STUCK_WARN_MS is logged (and again each period) with its name. */
   async function handle(chunk: ChunkInput, meta: { partition: number; offset: number }, ids: { outcome: number; change: number }) {
-    const info = await untilDone('read action', () => actionInfo(chunk.bulk_action_id, chunk.tenant_id));
+    const started = Date.now();
+    let current = 'start';
+    const watch = setInterval(() => {
+      log.warn({ bulk_action_id: chunk.bulk_action_id, chunk_no: chunk.chunk_no, ...meta, step: current, elapsedMs: Date.now() - started }, 'bulk chunk still running');
+    }, STUCK_WARN_MS);
+    const step = <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+      current = what;
+      return untilDone(what, fn);
+    };
+    try {
+      await handleChunk(chunk, meta, ids, step);
+    } finally {
+      clearInterval(watch);
+    }
+  }
+
+  async function handleChunk(
+    chunk: ChunkInput,
+    meta: { partition: number; offset: number },
+    ids: { outcome: number; change: number },
+    step: <T>(what: string, fn: () => Promise<T>) => Promise<T>,
+  ) {
+    const info = await step('read action', () => actionInfo(chunk.bulk_action_id, chunk.tenant_id));
     if (!info) {
       log.error({ bulk_action_id: chunk.bulk_action_id, tenant_id: chunk.tenant_id }, 'chunk of an unknown bulk action; skipped');
       return;
     }
     let outcome: ChunkOutcome;
     if (info.status === 'cancelled') {
-      outcome = await untilDone('record cancelled', () => recordCancelled(sql, chunk));
+      outcome = await step('record cancelled', () => recordCancelled(sql, chunk));
     } else {
       const rate = Math.min(info.rate_limit_per_sec ?? Infinity, cfg.BULK_RATE_LIMIT_PER_SEC);
-      const fresh = !(await untilDone('ledger', () => sql`select 1 from bulk_chunks where bulk_action_id = ${chunk.bulk_action_id} and chunk_no = ${chunk.chunk_no} -- bulk.ledgerProbe`)).length;
-      const yielded = fresh && ingestYield ? await ingestYield.gate() : 0;
-      const waited = yielded + (fresh ? await untilDone('rate limit', () => limiter.acquire(chunk.tenant_id, chunk.entity_ids.length, rate)) : 0);
+      const fresh = !(await step('ledger', () => sql`select 1 from bulk_chunks where bulk_action_id = ${chunk.bulk_action_id} and chunk_no = ${chunk.chunk_no} -- bulk.ledgerProbe`)).length;
+      const yielded = fresh && ingestYield ? await step('ingest yield', () => ingestYield.gate()) : 0;
+      const waited = yielded + (fresh ? await step('rate limit', () => limiter.acquire(chunk.tenant_id, chunk.entity_ids.length, rate)) : 0);
       // a cancel that landed while this chunk waited for its budget still stops it
-      const cancelled = waited > 0 && (await untilDone('re-read action', () => actionInfo(chunk.bulk_action_id, chunk.tenant_id)))?.status === 'cancelled';
+      const cancelled = waited > 0 && (await step('re-read action', () => actionInfo(chunk.bulk_action_id, chunk.tenant_id)))?.status === 'cancelled';
       const fault = () => {
         if (faultKind === 'kill_in_tx' && appliedHere + 1 === Number(faultAt)) process.kill(process.pid, 'SIGKILL');
       };
       outcome = cancelled
-        ? await untilDone('record cancelled', () => recordCancelled(sql, chunk))
-        : await untilDone('apply chunk', () => applyChunk(sql, chunk, { beforeCommit: fault, ledgerChecked: fresh }));
+        ? await step('record cancelled', () => recordCancelled(sql, chunk))
+        : await step('apply chunk', () => applyChunk(sql, chunk, { beforeCommit: fault, ledgerChecked: fresh }));
       if (outcome.kind === 'applied') {
         appliedHere += 1;
         chunkSeconds.observe(outcome.durationMs / 1000);
@@ -123,7 +147,7 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestY
     const changedIds = outcome.results.filter((r) => r[1] === 'succeeded').map((r) => r[0]);
     if (outcome.kind === 'replayed' && changedIds.length) {
       // Re-emission after a redelivery: the change feed gets the contact as it is now (same change_id).
-      const rows = await untilDone('re-read', () =>
+      const rows = await step('re-read', () =>
         sql<{ id: string; entity: Record<string, unknown> }[]>`
           select c.id, to_jsonb(c) as entity from unnest(${changedIds.map(() => chunk.tenant_id)}::text[], ${changedIds}::text[]) as k(tenant_id, id)
           join contacts c on c.tenant_id = k.tenant_id and c.id = k.id -- bulk.reemit (keys with their tenant: see chunk.apply.ts)`,
@@ -133,7 +157,7 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestY
     const outcomes = outcomeRecords(ctx, outcome.results);
     const changes = changeRecords(ctx, outcome.results, entities);
     for (const r of outcome.results) contactsTotal.inc({ status: r[1] });
-    await untilDone('produce', () =>
+    await step('produce', () =>
       producer!.sendBatch({
         acks: -1,
         topicMessages: [

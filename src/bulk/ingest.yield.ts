@@ -10,6 +10,7 @@ import type { Logger } from '../infra/logger.ts';
 
 const MAX_PAUSE_MS = 2_000; // per chunk: bulk keeps a floor rate even under sustained ingest overload
 const STEP_MS = 250; // how often a paused chunk looks again
+const STOP_WAIT_MS = 2_000; // shutdown does not wait longer for the admin client
 const LAG_TTL_MS = 1_000; // one lag read per second per process, shared by its concurrent chunks
 
 export interface IngestYield {
@@ -53,11 +54,24 @@ export function createIngestYield(deps: { cfg: Pick<Config, 'KAFKA_TOPIC_PREFIX'
     async gate() {
       if (threshold <= 0) return 0;
       const started = Date.now();
-      while ((await lag()) > threshold && Date.now() - started < MAX_PAUSE_MS) await new Promise((r) => setTimeout(r, STEP_MS));
+      for (;;) {
+        const left = MAX_PAUSE_MS - (Date.now() - started);
+        if (left <= 0) break;
+        // A lag read that hangs (the broker slow to answer; kafkajs retries for minutes) counts as no lag: the
+        // pause stays bounded by MAX_PAUSE_MS whatever the broker does.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<number>((r) => (timer = setTimeout(() => r(0), left)));
+        const now = await Promise.race([lag(), late]).finally(() => clearTimeout(timer));
+        if (now <= threshold) break;
+        await new Promise((r) => setTimeout(r, Math.min(STEP_MS, left)));
+      }
       return Date.now() - started;
     },
     async stop() {
-      await admin?.disconnect().catch(() => {});
+      // kafkajs's disconnect waits for a connect still under way (~30 s against a broker that never answers)
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => (timer = setTimeout(r, STOP_WAIT_MS)));
+      await Promise.race([admin?.disconnect().catch(() => {}), late]).finally(() => clearTimeout(timer));
     },
   };
 }

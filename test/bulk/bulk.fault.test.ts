@@ -2,7 +2,7 @@
 // went out: after a restart nothing is applied twice, every contact has exactly one outcome id, counts are exact.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { createBulkWorld, type BulkWorld } from './bulk.harness.ts';
 
@@ -11,8 +11,11 @@ const children = new Set<ChildProcess>();
 beforeAll(async () => {
   w = await createBulkWorld({ overrides: { BULK_CHUNK_SIZE: '500' } });
 });
-afterAll(async () => {
+// A test that failed half-way leaves its children running; they would plan and apply the next test's action.
+afterEach(() => {
   for (const c of children) c.kill('SIGKILL');
+});
+afterAll(async () => {
   await w?.close();
 });
 
@@ -63,7 +66,15 @@ for (const fault of ['kill_in_tx:3', 'kill_after_commit:3']) {
   describe(`an executor killed (${fault})`, () => {
     it('applies nothing twice and ends with exact counts and one outcome per contact', async () => {
       childLogs.length = 0;
-      onTestFailed(() => console.error(`last lines of the bulk processes' logs:\n${childLogs.slice(-120).join('\n')}`));
+      onTestFailed(async () => {
+        console.error(`last lines of the bulk processes' logs:\n${childLogs.slice(-120).join('\n')}`);
+        // what the database was doing: a chunk stuck on a lock shows here with its wait event and its blocker
+        const busy = await w.sql`
+          select pid, application_name, state, wait_event_type, wait_event, pg_blocking_pids(pid) as blocked_by,
+                 now() - xact_start as in_tx, left(query, 160) as query
+          from pg_stat_activity where datname = current_database() and state <> 'idle' and pid <> pg_backend_pid()`.catch((err: unknown) => [String(err)]);
+        console.error(`non-idle Postgres sessions:\n${busy.map((r) => JSON.stringify(r)).join('\n')}`);
+      });
       const t = await w.tenant();
       await w.seed(t.id, 5_000);
       const res = await w.call('POST', '/v1/bulk-actions', t.key, {
