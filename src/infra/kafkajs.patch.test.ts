@@ -79,6 +79,18 @@ describe('crc32C (slicing-by-8)', () => {
     expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283);
   });
 
+  // What RecordBatch calls: the native CRC (@node-rs/crc32) when it loads, this JS one otherwise; both the same numbers.
+  it('is what the native CRC kafkajs uses gives, for the check value and large offset buffers', () => {
+    const used = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
+    const native = (require('@node-rs/crc32') as { crc32c: (b: Buffer) => number }).crc32c;
+    const bytes = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 2_654_435_761) >>> 24));
+    expect(used(Buffer.from('123456789'))).toBe(0xe3069283);
+    for (const b of [bytes, bytes.subarray(3, 70_003), Buffer.alloc(0)]) {
+      expect(used(b)).toBe(crc32C(b));
+      expect(native(b) >>> 0).toBe(crc32C(b));
+    }
+  });
+
   it('matches the one-byte algorithm for every length up to 70 and for large and offset buffers', () => {
     const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 2_654_435_761) >>> 24));
     for (let n = 0; n <= 70; n++) expect(crc32C(bytes.subarray(0, n))).toBe(reference(bytes.subarray(0, n)));
