@@ -130,6 +130,7 @@ async function drain(lane: Lane, events: CrmEvent[]) {
   const target = before + events.length;
   const cpu0 = cpuSnapshot(process.pid);
   const chunk0 = lane.worker.status().lastChunkStartedAt;
+  const elu0 = performance.eventLoopUtilization();
   const { result: window, gc } = await withGcPauses(events.length, async () => {
     lane.worker.resume();
     while (lane.worker.status().lastChunkStartedAt === chunk0) await new Promise((r) => setTimeout(r, 1));
@@ -140,7 +141,8 @@ async function drain(lane: Lane, events: CrmEvent[]) {
     return { startedAt, firstDone, endedAt: Date.now() };
   });
   const seconds = (window.endedAt - window.startedAt) / 1000;
-  const cpu = { ...cpuPerEvent(cpu0, cpuSnapshot(process.pid), events.length), gc };
+  // the main thread's busy share over the drain: near 1, the worker's JavaScript is the bottleneck; below, it waits
+  const cpu = { ...cpuPerEvent(cpu0, cpuSnapshot(process.pid), events.length), gc, event_loop_utilization: Number(performance.eventLoopUtilization(elu0).utilization.toFixed(3)) };
   lane.worker.pause();
   const outcomes = Object.fromEntries(Object.entries(lane.worker.status().processed).map(([k, n]) => [k, n - (statuses0[k] ?? 0)]).filter(([, n]) => n !== 0));
   const timed = events.length;
