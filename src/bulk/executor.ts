@@ -179,6 +179,8 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestY
       producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 }); // idempotent producer ordering
       await producer.connect();
       consumer = kafka.consumer({ groupId, sessionTimeout: 15_000, heartbeatInterval: 3_000 }); // a killed executor's partitions move after 15 s; a chunk heartbeats when done (< 1 s tx, <= 2 s yield)
+      // which partitions this process took: an executor that joined with none waits for the next rebalance
+      consumer.on(consumer.events.GROUP_JOIN, (e) => log.info({ groupId, assignment: e.payload.memberAssignment, leader: e.payload.isLeader }, 'bulk executors joined group'));
       await consumer.connect();
       await consumer.subscribe({ topic: chunksTopic, fromBeginning: true });
       await consumer.run({
