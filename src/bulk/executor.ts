@@ -34,6 +34,8 @@ export interface BulkExecutorDeps {
   /** Background priority: chunks wait while ingest lags (bulk.role wires it; absent in tests = never waits). */
   ingestYield?: IngestYield;
   logger: Logger;
+  /** A chunk running longer than this is logged, and again each period (default 10 s). */
+  stuckWarnMs?: number;
   /** Called after each chunk is handled (tests count chunks per executor). */
   onChunk?: (chunk: { bulk_action_id: string; chunk_no: number; kind: ChunkOutcome['kind'] }) => void;
 }
@@ -48,7 +50,7 @@ interface ActionInfo {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const STUCK_WARN_MS = 10_000; // a chunk takes < 1 s in its transaction and <= 2 s yielding: 10 s means something waits
 
-export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestYield, logger, onChunk }: BulkExecutorDeps) {
+export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestYield, logger, onChunk, stuckWarnMs = STUCK_WARN_MS }: BulkExecutorDeps) {
   const log = logger.child({ module: 'bulk.executor' });
   const chunksTopic = topicName(cfg, 'crm.bulk.chunks');
   const outcomesTopic = topicName(cfg, 'crm.outcomes');
@@ -81,13 +83,13 @@ export function createBulkExecutor({ cfg, sql, kafka, registry, limiter, ingestY
     }
   }
 
-  /** One chunk, watched: a step that runs past STUCK_WARN_MS is logged (and again each period) with its name. */
+  /** One chunk, watched: a step that runs past stuckWarnMs is logged (and again each period) with its name. */
   async function handle(chunk: ChunkInput, meta: { partition: number; offset: number }, ids: { outcome: number; change: number }) {
     const started = Date.now();
     let current = 'start';
     const watch = setInterval(() => {
       log.warn({ bulk_action_id: chunk.bulk_action_id, chunk_no: chunk.chunk_no, ...meta, step: current, elapsedMs: Date.now() - started }, 'bulk chunk still running');
-    }, STUCK_WARN_MS);
+    }, stuckWarnMs);
     const step = <T>(what: string, fn: () => Promise<T>): Promise<T> => {
       current = what;
       return untilDone(what, fn);
