@@ -13,6 +13,13 @@ const STEP_MS = 250; // how often a paused chunk looks again
 const STOP_WAIT_MS = 2_000; // shutdown does not wait longer for the admin client
 const LAG_TTL_MS = 1_000; // one lag read per second per process, shared by its concurrent chunks
 
+/** `p`'s value, or `otherwise` once `ms` passed (p goes on, unwaited). */
+function within<T>(p: Promise<T>, ms: number, otherwise: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((r) => (timer = setTimeout(() => r(otherwise), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 export interface IngestYield {
   /** Waits while ingest lags (bounded); resolves with the milliseconds waited. */
   gate(): Promise<number>;
@@ -59,19 +66,14 @@ export function createIngestYield(deps: { cfg: Pick<Config, 'KAFKA_TOPIC_PREFIX'
         if (left <= 0) break;
         // A lag read that hangs (the broker slow to answer; kafkajs retries for minutes) counts as no lag: the
         // pause stays bounded by MAX_PAUSE_MS whatever the broker does.
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<number>((r) => (timer = setTimeout(() => r(0), left)));
-        const now = await Promise.race([lag(), late]).finally(() => clearTimeout(timer));
-        if (now <= threshold) break;
+        if ((await within(lag(), left, 0)) <= threshold) break;
         await new Promise((r) => setTimeout(r, Math.min(STEP_MS, left)));
       }
       return Date.now() - started;
     },
     async stop() {
       // kafkajs's disconnect waits for a connect still under way (~30 s against a broker that never answers)
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((r) => (timer = setTimeout(r, STOP_WAIT_MS)));
-      await Promise.race([admin?.disconnect().catch(() => {}), late]).finally(() => clearTimeout(timer));
+      await within(admin?.disconnect().catch(() => {}) ?? Promise.resolve(), STOP_WAIT_MS, undefined);
     },
   };
 }
