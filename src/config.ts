@@ -91,6 +91,7 @@ const EnvSchema = z.object({
   WORKER_FETCH_MIN_BYTES: positiveInt.max(10_485_760).default(65_536), // the broker holds a fetch until this much is there...
   WORKER_FETCH_MAX_WAIT_MS: positiveInt.max(5_000).default(100), // ...or this long: under load batches fill, idle adds <= this latency
   WORKER_GROUP_ID: z.string().min(1).optional(), // consumer group; default <KAFKA_TOPIC_PREFIX>inflow-worker
+  WORKER_MODE: z.enum(['exactly-once', 'at-least-once']).default('exactly-once'), // at-least-once: no Redis, no processed_events; only to measure what exactly-once costs (bench/pipeline)
   WORKER_GEOIP: z.enum(['on', 'off']).default('on'), // IP -> country/city with geoip-lite (~100 MB of memory)
   DEDUP_WINDOW_DAYS: positiveInt.max(90).default(7), // processed_events partitions and Redis marks are kept this long (= crm.events retention)
   INFLOW_FAULT_POINT: z.enum(['after_pg_commit', 'after_redis_write', 'after_produce']).optional(), // tests only: the worker SIGKILLs itself there

@@ -29,14 +29,18 @@ import { enrich } from '../../src/pipeline/enrich.step.ts';
 import { TABLES } from '../../src/pipeline/entities.repository.ts';
 import type { CrmEvent } from '../../src/pipeline/event.types.ts';
 import { normalizeEvent } from '../../src/pipeline/normalize.step.ts';
-import { createWorker, DEFAULT_BATCH_SIZE, DEFAULT_PARTITIONS_CONCURRENTLY } from '../../src/pipeline/worker.ts';
+import { createWorker, DEFAULT_BATCH_SIZE, DEFAULT_PARTITIONS_CONCURRENTLY, type WorkerStatus } from '../../src/pipeline/worker.ts';
+import { createWorkerPool } from '../../src/pipeline/worker.pool.ts';
+import { Registry } from 'prom-client';
 import type { ApplyMode } from '../../src/pipeline/apply.step.ts';
 import { encode } from '../../src/schemas/avro.codec.ts';
 import { createSchemaRegistry } from '../../src/schemas/registry.client.ts';
 import { registerSchemas, schemaType, subjectFor } from '../../src/schemas/schema-files.ts';
 import { testEnv } from '../../test/support/test-env.ts';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: String(DEFAULT_BATCH_SIZE) }, warmup: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '2' }, 'partitions-concurrently': { type: 'string', default: String(DEFAULT_PARTITIONS_CONCURRENTLY) }, profile: { type: 'string' }, 'heap-profile': { type: 'string' } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '2' }, batch: { type: 'string', default: String(DEFAULT_BATCH_SIZE) }, warmup: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '2' }, 'partitions-concurrently': { type: 'string', default: String(DEFAULT_PARTITIONS_CONCURRENTLY) }, profile: { type: 'string' }, 'heap-profile': { type: 'string' }, pool: { type: 'string', default: 'inline' } } });
+if (args.pool !== 'inline' && args.pool !== 'processes') throw new Error(`--pool: inline or processes, got ${args.pool}`);
+const POOL = args.pool;
 const WARMUP = Number(args.warmup);
 const ROUNDS = Number(args.rounds);
 const N = Number(args.events);
@@ -50,6 +54,8 @@ const redis = createRedis(cfg);
 const registry = createSchemaRegistry(cfg.SCHEMA_REGISTRY_URL);
 const kafka = createKafka(cfg);
 const run = randomUUID().slice(0, 8);
+const admin = kafka.admin(); // the process pool's view of its group
+await admin.connect();
 
 
 async function topicsFor(prefix: string) {
@@ -81,14 +87,25 @@ async function produceBacklog(topics: Awaited<ReturnType<typeof topicsFor>>, eve
  */
 async function openLane(prefix: string, mode: ApplyMode) {
   const topics = await topicsFor(prefix);
-  const worker = createWorker(
-    { kafka, sql, redis: mode === 'exactly-once' ? redis : null, registry, logger },
-    { groupId: `${prefix}bench`, topic: topics.events, emit: topics, namespace: prefix, geoip: true, concurrency: CONCURRENCY, batchSize: BATCH, partitionsConcurrently: PARTITIONS_CONCURRENTLY, mode },
-  );
+  const groupId = `${prefix}bench`;
+  let worker: { start(): Promise<void>; stop(): Promise<void>; pause(): unknown; resume(): unknown; status(): WorkerStatus | Promise<WorkerStatus> };
+  if (POOL === 'processes') {
+    // `inflow start worker --concurrency N` as users run it (WORKER_POOL=processes): the children read this config
+    Object.assign(process.env, testEnv(), {
+      LOG_LEVEL: 'warn', KAFKA_TOPIC_PREFIX: prefix, WORKER_GROUP_ID: groupId, WORKER_MODE: mode, WORKER_BATCH_SIZE: String(BATCH),
+      WORKER_PARTITIONS_PER_CONSUMER: String(PARTITIONS_CONCURRENTLY), WORKER_GEOIP: 'on', WORKER_FETCH_MIN_BYTES: '1', WORKER_FETCH_MAX_WAIT_MS: '5000', // as the inline lane (kafkajs's defaults)
+    });
+    worker = createWorkerPool({ logger, admin, registry: new Registry() }, { size: CONCURRENCY, groupId, topic: topics.events });
+  } else {
+    worker = createWorker(
+      { kafka, sql, redis: mode === 'exactly-once' ? redis : null, registry, logger },
+      { groupId, topic: topics.events, emit: topics, namespace: prefix, geoip: true, concurrency: CONCURRENCY, batchSize: BATCH, partitionsConcurrently: PARTITIONS_CONCURRENTLY, mode },
+    );
+  }
   await worker.start();
-  while (worker.status().consumersJoined < CONCURRENCY) await new Promise((r) => setTimeout(r, 50));
-  worker.pause();
-  const total = () => Object.values(worker.status().processed).reduce((a, b) => a + b, 0);
+  while ((await worker.status()).consumersJoined < CONCURRENCY) await new Promise((r) => setTimeout(r, 50));
+  await worker.pause();
+  const total = (s: WorkerStatus) => Object.values(s.processed).reduce((a, b) => a + b, 0);
   return { mode, topics, worker, total };
 }
 type Lane = Awaited<ReturnType<typeof openLane>>;
@@ -125,30 +142,35 @@ async function withGcPauses<T>(events: number, fn: () => Promise<T>): Promise<{ 
 
 async function drain(lane: Lane, events: CrmEvent[]) {
   await produceBacklog(lane.topics, events);
-  const statuses0 = lane.worker.status().processed;
-  const before = lane.total();
+  const statuses0 = (await lane.worker.status()).processed;
+  const before = lane.total(await lane.worker.status());
   const target = before + events.length;
   const cpu0 = cpuSnapshot(process.pid);
-  const chunk0 = lane.worker.status().lastChunkStartedAt;
   const elu0 = performance.eventLoopUtilization();
+  // inline, status() is a copy built in the worker's own process: poll as before session 12; processes, it is an IPC
+  // round trip to each child and a group description, so less often (the clock's two ends are the workers' own times)
+  const poll = POOL === 'inline' ? 2 : 50;
   const { result: window, gc } = await withGcPauses(events.length, async () => {
-    lane.worker.resume();
-    while (lane.worker.status().lastChunkStartedAt === chunk0) await new Promise((r) => setTimeout(r, 1));
-    const startedAt = lane.worker.status().lastChunkStartedAt!;
-    while (lane.total() === before) await new Promise((r) => setTimeout(r, 1));
-    const firstDone = { at: Date.now(), done: lane.total() - before };
-    while (lane.total() < target) await new Promise((r) => setTimeout(r, 2)); // status() builds a copy each call, in the worker's process: poll as before session 12
-    return { startedAt, firstDone, endedAt: Date.now() };
+    await lane.worker.resume();
+    let firstDone: { at: number; done: number } | null = null;
+    for (let s = await lane.worker.status(); lane.total(s) < target; s = await lane.worker.status()) {
+      if (!firstDone && lane.total(s) > before) firstDone = { at: Date.now(), done: lane.total(s) - before };
+      await new Promise((r) => setTimeout(r, poll));
+    }
+    const s = await lane.worker.status();
+    return { startedAt: s.resumedChunkAt!, firstDone, endedAt: s.lastChunkDoneAt! };
   });
   const seconds = (window.endedAt - window.startedAt) / 1000;
   // the main thread's busy share over the drain: near 1, the worker's JavaScript is the bottleneck; below, it waits
-  const cpu = { ...cpuPerEvent(cpu0, cpuSnapshot(process.pid), events.length), gc, event_loop_utilization: Number(performance.eventLoopUtilization(elu0).utilization.toFixed(3)) };
-  lane.worker.pause();
-  const outcomes = Object.fromEntries(Object.entries(lane.worker.status().processed).map(([k, n]) => [k, n - (statuses0[k] ?? 0)]).filter(([, n]) => n !== 0));
+  // (inline only: with processes, this process only watches)
+  const inline = POOL === 'inline';
+  const cpu = { ...cpuPerEvent(cpu0, cpuSnapshot(process.pid), events.length), gc: inline ? gc : null, event_loop_utilization: inline ? Number(performance.eventLoopUtilization(elu0).utilization.toFixed(3)) : null };
+  await lane.worker.pause();
+  const outcomes = Object.fromEntries(Object.entries((await lane.worker.status()).processed).map(([k, n]) => [k, n - (statuses0[k] ?? 0)]).filter(([, n]) => n !== 0));
   const timed = events.length;
   return { mode: lane.mode, events: events.length, timed_events: timed, seconds: Number(seconds.toFixed(2)), events_per_s: Math.round(timed / seconds),
-    // the clock of sessions 4-11, for comparison: from the first completion, the events completed after it
-    events_per_s_from_first_completion: Math.round((events.length - window.firstDone.done) / ((window.endedAt - window.firstDone.at) / 1000)), outcomes, cpu };
+    // the clock of sessions 4-11, for comparison: from the first completion, the events completed after it (inline only)
+    events_per_s_from_first_completion: inline && window.firstDone ? Math.round((events.length - window.firstDone.done) / ((window.endedAt - window.firstDone.at) / 1000)) : null, outcomes, cpu };
 }
 
 /**
@@ -264,6 +286,7 @@ for (let r = 0; r < ROUNDS; r++) {
   copyAllRounds.push(await copyWorkerRows(workerRows));
 }
 await Promise.all(Object.values(lanes).map((l) => l.worker.stop()));
+await admin.disconnect();
 const overall = (mode: ApplyMode) => {
   const mine = runs.filter((x) => x.mode === mode);
   const seconds = mine.reduce((a, x) => a + x.seconds, 0);
@@ -282,7 +305,7 @@ const copyAll = {
 const exactlyOnce = overall('exactly-once');
 const atLeastOnce = overall('at-least-once');
 const report = {
-  at: new Date().toISOString(), events: N, concurrency: CONCURRENCY, partitions_concurrently: PARTITIONS_CONCURRENTLY, batch: BATCH, warmup: WARMUP, rounds: ROUNDS, copy, copyAll, exactlyOnce, atLeastOnce,
+  at: new Date().toISOString(), pool: POOL, events: N, concurrency: CONCURRENCY, partitions_concurrently: PARTITIONS_CONCURRENTLY, batch: BATCH, warmup: WARMUP, rounds: ROUNDS, copy, copyAll, exactlyOnce, atLeastOnce,
   exactly_once_vs_copy_leads: Number((exactlyOnce.events_per_s / copy.rows_per_s).toFixed(3)),
   exactly_once_vs_copy_all: Number((exactlyOnce.events_per_s / copyAll.events_per_s).toFixed(3)),
   exactly_once_cost_vs_at_least_once: Number((1 - exactlyOnce.events_per_s / atLeastOnce.events_per_s).toFixed(3)),

@@ -64,6 +64,7 @@ export function workerOptionsFrom(cfg: Config): WorkerOptions {
     dedupWindowDays: cfg.DEDUP_WINDOW_DAYS,
     namespace: cfg.KAFKA_TOPIC_PREFIX,
     geoip: cfg.WORKER_GEOIP === 'on',
+    mode: cfg.WORKER_MODE,
   };
 }
 
@@ -249,11 +250,15 @@ export function createWorkerPool(
       })).sort((a, b) => a.partition - b.partition);
       const errors = [supervisorError, ...workers.map((w) => w.lastError)].filter((e) => e !== null).sort((a, b) => b.at.localeCompare(a.at));
       const firstBatch = slots.map((s) => s.status?.firstBatchAt).filter((t): t is number => typeof t === 'number');
-      const chunkStarts = slots.map((s) => s.status?.lastChunkStartedAt).filter((t): t is number => typeof t === 'number');
+      const times = (f: (w: WorkerStatus) => number | null) => slots.map((s) => (s.status ? f(s.status) : null)).filter((t): t is number => typeof t === 'number');
+      const chunkStarts = times((w) => w.lastChunkStartedAt);
+      const resumedChunks = times((w) => w.resumedChunkAt);
+      const chunksDone = times((w) => w.lastChunkDoneAt);
       return {
         running: workers.some((w) => w.state === 'running'), paused, consumers: workers.filter((w) => w.pid !== null).length, partitions, processed,
         lastError: errors[0] ?? null, retrying: workers.some((w) => w.retrying), startedAt, firstBatchAt: firstBatch.length ? Math.min(...firstBatch) : null,
         lastChunkStartedAt: chunkStarts.length ? Math.max(...chunkStarts) : null,
+        resumedChunkAt: resumedChunks.length ? Math.min(...resumedChunks) : null, lastChunkDoneAt: chunksDone.length ? Math.max(...chunksDone) : null,
         consumersJoined: slots.reduce((n, s) => n + (s.status?.consumersJoined ?? 0), 0), workers,
       };
     },

@@ -87,6 +87,10 @@ export interface WorkerStatus {
   firstBatchAt: number | null;
   /** when the latest chunk began processing (epoch ms): a drain after resume() is timed from its first chunk's start */
   lastChunkStartedAt: number | null;
+  /** the start of the first chunk after the latest resume() (epoch ms; null until one starts): a drain's clock starts here */
+  resumedChunkAt: number | null;
+  /** when the latest chunk was committed (epoch ms): a drain's clock stops here */
+  lastChunkDoneAt: number | null;
   /** consumers of this process that have joined the group at least once: all of them = the pool's group is formed */
   consumersJoined: number;
 }
@@ -149,11 +153,19 @@ export function createWorker(
   const processed: Record<string, number> = {};
   let paused = false;
   let running = false;
+  let stopping = false;
   let retrying = false;
   let startedAt: string | null = null;
   let firstBatchAt: number | null = null;
   let lastChunkStartedAt: number | null = null;
+  let resumedChunkAt: number | null = null;
+  let lastChunkDoneAt: number | null = null;
   const joined = new Set<number>();
+  /** per consumer: group generations seen (bumped when a rebalance starts and when a join completes) */
+  const generations: number[] = [];
+  /** per consumer, per partition: the last chunk's finish, still running after its batch returned */
+  const tails: Map<string, { generation: number; done: Promise<boolean> }>[] = [];
+  const batches = new Set<Promise<void>>();
   let lastError: WorkerStatus['lastError'] = null;
   let maintenance: NodeJS.Timeout | undefined;
 
@@ -191,16 +203,23 @@ export function createWorker(
       batch.messages.slice(start, start + batchSize).map((m) => ({
         topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value, headers: headersOf(m),
       }));
-    let previous: Promise<boolean> = Promise.resolve(true);
+    // The previous batch's last chunk may still be finishing (see the end of this function): this batch's first
+    // chunk is applied meanwhile, and its own finish waits for that one, as chunks within a batch do. A finish left
+    // by an earlier group generation is only waited for; what it did not commit is redelivered.
+    const key = `${batch.topic}:${batch.partition}`;
+    const generation = generations[index]!;
+    const tail = tails[index]!.get(key);
+    let previous: Promise<boolean> = !tail ? Promise.resolve(true) : tail.generation === generation ? tail.done : tail.done.then(() => true);
     let ahead: { start: number; staged: Promise<StagedChunk> } | undefined;
     for (let start = 0; start < batch.messages.length; start += batchSize) {
       while (paused && isRunning() && !isStale()) {
         await sleep(200);
         await heartbeat().catch(() => {});
       }
-      if (!isRunning() || isStale()) break;
+      if (!isRunning() || isStale() || stopping) break;
       lastChunkStartedAt = Date.now();
       firstBatchAt ??= lastChunkStartedAt;
+      resumedChunkAt ??= lastChunkStartedAt;
       const timer = batchDuration.startTimer();
       const messages = messagesAt(start);
       const last = messages[messages.length - 1]!.offset;
@@ -231,17 +250,26 @@ export function createWorker(
         span.end();
         break; // revoked meanwhile: the new owner redelivers; never commit a revoked partition
       }
-      previous = finish(consumer, index, payload, last, applied!).finally(() => {
+      previous = finish(consumer, index, generation, payload, last, applied!).finally(() => {
         span.end();
         timer();
       });
+      // the next fetch of this partition starts after this chunk; its commit is made by its finish
+      if (start + batchSize >= batch.messages.length) payload.resolveOffset(last);
     }
-    await previous;
+    // Return without waiting for the last chunk's Redis marks, produce and offset commit: kafkajs fetches again only
+    // once every batch of a fetch has returned, so waiting here held all the consumer's partitions on one produce
+    // round trip (bench/pipeline/README.md, session 14). The finish is carried to this partition's next batch.
+    const done = previous.catch(() => false);
+    tails[index]!.set(key, { generation, done });
+    void done.finally(() => {
+      if (tails[index]!.get(key)?.done === done) tails[index]!.delete(key);
+    });
   }
 
   /** Marks the chunk in Redis, produces its outcomes, then commits its offset; false when the partition was revoked meanwhile. */
-  async function finish(consumer: Consumer, index: number, payload: EachBatchPayload, last: string, { results, marks }: AppliedChunk): Promise<boolean> {
-    const { batch, heartbeat, isStale, resolveOffset } = payload;
+  async function finish(consumer: Consumer, index: number, generation: number, payload: EachBatchPayload, last: string, { results, marks }: AppliedChunk): Promise<boolean> {
+    const { batch, heartbeat, isStale } = payload;
     await pipeline.mark(marks); // best effort, never throws
     const produced = await untilDone(async () => {
       await emitter!.emit(results);
@@ -249,9 +277,15 @@ export function createWorker(
     }, payload, 'produce');
     if (!produced || isStale()) return false;
     const next = (BigInt(last) + 1n).toString();
-    const committed = await untilDone(() => consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]), payload, 'commit');
-    if (!committed) return false;
-    resolveOffset(last);
+    // Never commit for a generation this consumer has left: the partition may be another member's now, and a late
+    // commit could move its offset back. Checked before every attempt (a retry may outlive a rebalance).
+    let revoked = false;
+    const committed = await untilDone(async () => {
+      if (generations[index] !== generation || isStale()) return void (revoked = true);
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    }, payload, 'commit');
+    if (!committed || revoked) return false;
+    lastChunkDoneAt = Date.now();
     await heartbeat().catch(() => {});
     for (const r of results) {
       eventsProcessed.inc({ outcome: r.outcome.status });
@@ -276,6 +310,7 @@ export function createWorker(
 
   return {
     async start() {
+      stopping = false;
       if (mode === 'exactly-once') await maintain();
       maintenance = setInterval(() => void maintain(), 3_600_000); // hourly: partitions exist days ahead, so a missed run costs nothing
       maintenance.unref();
@@ -296,7 +331,11 @@ export function createWorker(
           lastError = { at: new Date().toISOString(), message: String((e.payload.error as Error | undefined)?.message), dependency: 'kafka' };
           logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
         });
+        generations[i] = 0;
+        tails[i] = new Map();
+        consumer.on(consumer.events.REBALANCING, () => void (generations[i]! += 1));
         consumer.on(consumer.events.GROUP_JOIN, (e) => {
+          generations[i]! += 1;
           joined.add(i);
           logger.info({ consumer: i, assignment: e.payload.memberAssignment }, 'joined group');
         });
@@ -306,7 +345,11 @@ export function createWorker(
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: partitionsConcurrently,
-          eachBatch: (payload) => eachBatch(consumer, i, payload),
+          eachBatch: (payload) => {
+            const running = eachBatch(consumer, i, payload);
+            batches.add(running);
+            return running.finally(() => batches.delete(running));
+          },
         });
         consumers.push(consumer);
       }
@@ -317,6 +360,16 @@ export function createWorker(
     async stop() {
       clearInterval(maintenance);
       running = false;
+      stopping = true;
+      // the chunks already applied are produced and committed before the group is left (bounded: a dependency that
+      // is down keeps them retrying; what they do not commit is redelivered, never lost)
+      let bound: NodeJS.Timeout | undefined;
+      const drained = (async () => {
+        await Promise.allSettled(batches); // they stop at their next chunk
+        await Promise.allSettled(tails.flatMap((t) => [...t.values()].map((x) => x.done)));
+      })();
+      await Promise.race([drained, new Promise((r) => (bound = setTimeout(r, 10_000)))]);
+      clearTimeout(bound);
       await Promise.all(consumers.splice(0).map((c) => c.disconnect().catch((err: unknown) => logger.warn({ err }, 'consumer disconnect failed'))));
       await producer?.disconnect().catch(() => {});
     },
@@ -326,11 +379,12 @@ export function createWorker(
     },
     resume() {
       paused = false;
+      resumedChunkAt = null;
       for (const c of consumers) c.resume([{ topic: options.topic }]);
     },
     status() {
       return {
-        running, paused, consumers: consumers.length, retrying, startedAt, firstBatchAt, lastChunkStartedAt, consumersJoined: joined.size, lastError, processed: { ...processed },
+        running, paused, consumers: consumers.length, retrying, startedAt, firstBatchAt, lastChunkStartedAt, resumedChunkAt, lastChunkDoneAt, consumersJoined: joined.size, lastError, processed: { ...processed },
         partitions: [...partitions.values()].sort((a, b) => a.partition - b.partition),
       };
     },
