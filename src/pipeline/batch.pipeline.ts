@@ -1,5 +1,5 @@
-// One batch, end to end up to (not including) the produce, in three steps the worker can overlap across chunks:
-//   stage  (prepare, Redis fast path; no Postgres)  — may run while the previous chunk's transaction is open
+// One batch, end to end up to (not including) the produce, in three steps:
+//   stage  (prepare, Redis fast path; no Postgres)
 //   apply  (the Postgres transaction)
 //   mark   (Redis marks, after the commit)          — runs with the produce, off the next chunk's path
 // Results come one per message, in order. Steps throw only for infrastructure failures: the caller retries the

@@ -12,7 +12,7 @@ import { createDecoder } from '../schemas/avro.codec.ts';
 import type { SchemaRegistry } from '../schemas/registry.client.ts';
 import { schemaType } from '../schemas/schema-files.ts';
 import type { ApplyMode } from './apply.step.ts';
-import { createBatchPipeline, type AppliedChunk, type FaultPoint, type StagedChunk } from './batch.pipeline.ts';
+import { createBatchPipeline, type AppliedChunk, type FaultPoint } from './batch.pipeline.ts';
 import { createRedisDedup } from './dedup.step.ts';
 import { createEmitter, type EmitTopics } from './emit.step.ts';
 import { geoipLite } from './enrich.step.ts';
@@ -192,13 +192,12 @@ export function createWorker(
 
   async function eachBatch(consumer: Consumer, index: number, payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale } = payload;
-    // Three things overlap per consumer, all waiting on other processes: the next chunk's staging (decode, Redis
-    // lookup), this chunk's Postgres transaction, and the previous chunk's Redis marks + produce + offset commit.
-    // Order still holds: a chunk's outcomes are produced, and its offset committed, only after the previous chunk's.
-    // A staging that ran ahead is only a Redis answer that may be stale, which is safe: Redis "known" is always true
-    // (marked after a commit), and "unknown" goes to Postgres, the truth. If a chunk's produce or commit never
-    // completes (revoked), the chunks processed after it are redeliveries for the new owner, which re-emits what
-    // processed_events recorded for them.
+    // Per partition, two things overlap: this chunk's staging and Postgres transaction, and the previous chunk's Redis
+    // marks + produce + offset commit (a consumer runs partitionsConcurrently partitions at once besides). Order still
+    // holds: a chunk's outcomes are produced, and its offset committed, only after the previous chunk's. If a chunk's
+    // produce or commit never completes (revoked), the chunks processed after it are redeliveries for the new owner,
+    // which re-emits what processed_events recorded for them. (Until session 13 the next chunk was also staged ahead:
+    // more chunks alive at each scavenge, and 4 % fewer events/s; bench/pipeline/README.md, session 14.)
     const messagesAt = (start: number): InMessage[] =>
       batch.messages.slice(start, start + batchSize).map((m) => ({
         topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value, headers: headersOf(m),
@@ -210,7 +209,6 @@ export function createWorker(
     const generation = generations[index]!;
     const tail = tails[index]!.get(key);
     let previous: Promise<boolean> = !tail ? Promise.resolve(true) : tail.generation === generation ? tail.done : tail.done.then(() => true);
-    let ahead: { start: number; staged: Promise<StagedChunk> } | undefined;
     for (let start = 0; start < batch.messages.length; start += batchSize) {
       while (paused && isRunning() && !isStale()) {
         await sleep(200);
@@ -230,21 +228,9 @@ export function createWorker(
         return sc ? [{ context: sc }] : [];
       });
       const span = tracer.startSpan('worker.batch', { links, attributes: { 'messaging.kafka.partition': batch.partition, 'messaging.batch.message_count': messages.length } });
-      let staged = ahead?.start === start ? ahead.staged : undefined;
-      ahead = undefined;
       let applied: AppliedChunk | undefined;
       const done = await untilDone(async () => {
-        const current = (staged ??= pipeline.stage(messages));
-        const ready = await current.catch((err: unknown) => {
-          staged = undefined; // staged again on the next attempt
-          throw err;
-        });
-        const next = start + batchSize;
-        if (!ahead && next < batch.messages.length) {
-          ahead = { start: next, staged: pipeline.stage(messagesAt(next)) };
-          ahead.staged.catch(() => {}); // its failure is seen (and retried) when its turn comes
-        }
-        applied = await pipeline.apply(ready);
+        applied = await pipeline.apply(await pipeline.stage(messages));
       }, payload, 'process');
       if (!done || isStale() || !(await previous)) {
         span.end();
