@@ -31,7 +31,8 @@ export interface Change {
   cause_kind: 'event';
   cause_id: string;
   committed_at: number;
-  entity_json: string;
+  /** JSON; as the worker builds it, the UTF-8 bytes Postgres returned (encoded as they are), decoded a string */
+  entity_json: string | Buffer;
 }
 
 /** Where a message sits in Kafka: a redelivery has the same position as its first processing. */

@@ -71,8 +71,8 @@ export function undecodableOutcome(msg: InMessage, tenantId: string | null, proc
 
 export function changeOf(input: {
   tenantId: string; entity: EntityType; entityId: string; version: number; op: Change['op']; eventId: string;
-  /** the entity after the change: an object, or JSON text straight from Postgres */
-  row: Record<string, unknown> | string; committedAt: number;
+  /** the entity after the change: an object, or its JSON straight from Postgres (text, or UTF-8 bytes) */
+  row: Record<string, unknown> | string | Buffer; committedAt: number;
 }): Change {
   return {
     change_id: changeId(input.tenantId, input.entity, input.entityId, input.eventId),
@@ -84,6 +84,6 @@ export function changeOf(input: {
     cause_kind: 'event',
     cause_id: input.eventId,
     committed_at: input.committedAt,
-    entity_json: typeof input.row === 'string' ? input.row : JSON.stringify(input.row),
+    entity_json: typeof input.row === 'string' || Buffer.isBuffer(input.row) ? input.row : JSON.stringify(input.row),
   };
 }

@@ -24,6 +24,18 @@ describe('compileAvroWriter', () => {
     }
   });
 
+  it('writes a string field given as UTF-8 bytes exactly as the string (an entity JSON straight from Postgres)', () => {
+    const type = schemaType('change');
+    const write = compileAvroWriter(type)!;
+    for (let i = 0; i < 100; i++) {
+      const value = type.random() as unknown as Record<string, unknown>;
+      value.entity_json = JSON.stringify({ id: `l-${i}`, name: `Zoë ${'ü'.repeat(i)}`, n: i });
+      const asBytes = { ...value, entity_json: Buffer.from(value.entity_json as string) };
+      expect(written(write, asBytes).equals(type.toBuffer(value))).toBe(true);
+    }
+    expect(() => written(write, { ...(type.random() as unknown as object), entity_json: 42 })).toThrow();
+  });
+
   const t = parseSchema({
     type: 'record',
     name: 'T',

@@ -103,7 +103,8 @@ export function compileAvroWriter(type: avro.Type): AvroWriter | undefined {
       case 'double':
         return `if (typeof ${v} !== 'number') invalid(${pathLit}, ${v});\n${room(8)}b.writeDoubleLE(${v}, p); p += 8;\n`;
       case 'string':
-        return `if (typeof ${v} !== 'string') invalid(${pathLit}, ${v});\np = writeString(b, p, ${v}); if (p < 0) return -1;\n`;
+        // a Buffer of UTF-8 is taken as the string's bytes (an entity's JSON straight from Postgres, never decoded)
+        return `if (typeof ${v} === 'string') p = writeString(b, p, ${v}); else if (Buffer.isBuffer(${v})) p = writeBytes(b, p, ${v}); else invalid(${pathLit}, ${v});\nif (p < 0) return -1;\n`;
       case 'bytes':
         return `if (!Buffer.isBuffer(${v})) invalid(${pathLit}, ${v});\np = writeBytes(b, p, ${v}); if (p < 0) return -1;\n`;
       case 'enum': {

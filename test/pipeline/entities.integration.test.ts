@@ -41,7 +41,7 @@ describe('applyEffects', () => {
     const c = unique('c');
     const second = await sql.begin((tx) => applyEffects(tx, [contactEffect(c, t, 'one'), contactEffect(a, t + 1000, 'two'), contactEffect(b, t - 1000, 'zero')]));
     expect(second.map((r) => [r.applied, r.version])).toEqual([[true, 1], [true, 2], [false, null]]);
-    expect(JSON.parse(second[1]!.entity!)).toMatchObject({ id: a, title: 'two', version: 2 });
+    expect(JSON.parse(second[1]!.entity!.toString())).toMatchObject({ id: a, title: 'two', version: 2 });
 
     const rows = await sql<{ id: string; title: string; version: string }[]>`select id, title, version from contacts where tenant_id = ${env.tenant} and id = any(${[a, b, c]}) order by version, id`;
     expect(Object.fromEntries(rows.map((r) => [r.id, [r.title, Number(r.version)]]))).toEqual({ [a]: ['two', 2], [b]: ['one', 1], [c]: ['one', 1] });
