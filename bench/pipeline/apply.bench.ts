@@ -3,7 +3,7 @@
 // Two COPY baselines: `leads` rows only (one connection, as since session 1), and every row the exactly-once worker
 // wrote (`leads`, `leads_raw`, `processed_events`, read back from the first exactly-once round) split over as many
 // connections as the worker has consumers, one transaction each: the same rows, the same tables, the same resources.
-//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 1000] [--warmup 20000] [--rounds 2] [--partitions-concurrently 3] [--profile DIR | --heap-profile DIR]
+//   flock /tmp/inflow-bench.lock flock /tmp/inflow-test.lock npx tsx bench/pipeline/apply.bench.ts [--events 20000] [--concurrency 2] [--batch 1000] [--warmup 20000] [--rounds 2] [--partitions-concurrently 3] [--pool inline|processes] [--profile DIR | --heap-profile DIR]
 // One worker per mode for the whole run; a warm-up drain through it (JIT, connections, partitions) is not measured;
 // then `rounds` pairs in alternating order (EO, ALO / ALO, EO ...), so neither mode always runs first; each mode's rate is its events over its seconds
 // (a drain is timed from the start of its first chunk to the completion of its last event).
