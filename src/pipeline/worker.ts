@@ -210,7 +210,7 @@ export function createWorker(
     const tail = tails[index]!.get(key);
     let previous: Promise<boolean> = !tail ? Promise.resolve(true) : tail.generation === generation ? tail.done : tail.done.then(() => true);
     for (let start = 0; start < batch.messages.length; start += batchSize) {
-      while (paused && isRunning() && !isStale()) {
+      while (paused && isRunning() && !isStale() && !stopping) {
         await sleep(200);
         await heartbeat().catch(() => {});
       }
