@@ -113,7 +113,10 @@ export interface EffectResult {
 
 type Returned = { tenant_id: string; id: string; version: string | number; entity: Buffer };
 /** RETURNING tenant_id, id, version, entity, read raw: the entity's JSON stays the bytes Postgres sent */
-const returned = (rows: (Buffer | null)[][]): Returned[] => rows.map((r) => ({ tenant_id: r[0]!.toString(), id: r[1]!.toString(), version: r[2]!.toString(), entity: r[3]! }));
+async function returned(tx: TransactionSql, statement: string, params: unknown[]): Promise<Returned[]> {
+  const rows = (await tx.unsafe(statement, params as never, PREPARED).raw()) as unknown as Buffer[][];
+  return rows.map((r) => ({ tenant_id: r[0]!.toString(), id: r[1]!.toString(), version: r[2]!.toString(), entity: r[3]! }));
+}
 
 type ColumnsOf = (rows: Row[]) => (string | null)[][];
 const columnExtractors = new Map<EntityType, ColumnsOf>();
@@ -158,10 +161,10 @@ export async function applyEffects(tx: TransactionSql, effects: EntityEffect[]):
       const rowsOf = (of: number[]) => columnsOf(entity)(of.map((i) => effects[i]!.row)).map((column) => textArrayParam(tx, column));
       const keyOf = (i: number) => `${String(effects[i]!.row.tenant_id)}\u001f${effects[i]!.entityId}`;
       const byKey = new Map<string, Returned>();
-      for (const r of returned(await tx.unsafe(insertStatement(entity), rowsOf(idx) as never, PREPARED).raw() as unknown as (Buffer | null)[][])) byKey.set(`${r.tenant_id}\u001f${r.id}`, r);
+      for (const r of await returned(tx, insertStatement(entity), rowsOf(idx))) byKey.set(`${r.tenant_id}\u001f${r.id}`, r);
       const existing = byKey.size === idx.length ? [] : idx.filter((i) => !byKey.has(keyOf(i)));
       if (existing.length > 0) {
-        for (const r of returned(await tx.unsafe(updateStatement(entity), rowsOf(existing) as never, PREPARED).raw() as unknown as (Buffer | null)[][])) byKey.set(`${r.tenant_id}\u001f${r.id}`, r);
+        for (const r of await returned(tx, updateStatement(entity), rowsOf(existing))) byKey.set(`${r.tenant_id}\u001f${r.id}`, r);
       }
       for (const i of idx) {
         const r = byKey.get(keyOf(i));
