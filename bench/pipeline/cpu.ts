@@ -72,3 +72,19 @@ export function cpuPerEvent(before: CpuSnapshot, after: CpuSnapshot, events: num
   const us = (k: keyof CpuSeconds) => Math.round((d[k] * 1e6) / events);
   return { worker_us: us('tree'), postgres_us: us('postgres'), kafka_us: us('java'), redis_us: us('redis'), box_us: us('box') };
 }
+
+/**
+ * What a phase's CPU per event allows on this box: how many cores it kept busy on average, and the rate it would reach
+ * if every core of the box did nothing but this phase at the same CPU per event. No run reaches that ceiling (the box
+ * idles between wake-ups, and a second busy thread raises the CPU per event), so a goal above it cannot be met by
+ * scheduling, only by spending less CPU per event.
+ */
+export function boxUse(eventsPerS: number, cpu: readonly { box_us: number }[], cores: number) {
+  if (cpu.length === 0 || cores <= 0) throw new Error('boxUse: needs at least one CPU reading and one core');
+  const boxUs = cpu.reduce((a, c) => a + c.box_us, 0) / cpu.length;
+  return {
+    box_us: Number(boxUs.toFixed(1)),
+    cores_busy: Number(((eventsPerS * boxUs) / 1e6).toFixed(2)),
+    ceiling_events_per_s: Math.round((cores * 1e6) / boxUs),
+  };
+}
